@@ -1,0 +1,104 @@
+/**
+ * The plan catalogue: checked once when loaded, so that the rest of the system can trust it.
+ * A malformed catalogue fails with a ConfigurationError whose `field` names the bad field.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from '../errors/keyward-error.js';
+import type { Plan } from './plan.js';
+
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+
+const planSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1-64 lower-case letters, digits, _ or -'),
+    name: z.string().min(1).optional(),
+    rank: count,
+    limits: z
+      .object({
+        maxActivations: positive.nullable(),
+        maxDomains: positive.nullable(),
+        validationsPerMonth: positive.nullable(),
+      })
+      .strict(),
+    features: z.array(z.string().min(1)).default([]),
+    trialDays: count.max(365).default(0),
+    stripePriceIds: z.array(z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_...)')).default([]),
+    abuseThresholds: z
+      .object({
+        validationsPerHour: positive.optional(),
+        distinctIpsPerHour: positive.optional(),
+        countriesPerDay: positive.optional(),
+        autoSuspendScore: positive.optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+const catalogueSchema = z.object({ plans: z.array(planSchema).min(1) }).strict();
+
+/** A loaded catalogue. */
+export interface PlanCatalogue {
+  readonly plans: readonly Plan[];
+  /** The plan with this id. */
+  readonly get: (id: string) => Plan | undefined;
+  /** The plan that a Stripe price provisions. */
+  readonly byStripePrice: (priceId: string) => Plan | undefined;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    '',
+  );
+}
+
+function uniqueOrThrow<T>(items: readonly T[], valueOf: (item: T) => readonly string[], field: (index: number) => string, what: string): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    for (const value of valueOf(item)) {
+      const first = seen.get(value);
+      if (first !== undefined) throw new ConfigurationError(field(index), `${what} "${value}" is already used by plans[${first}]`);
+      seen.set(value, index);
+    }
+  });
+}
+
+/**
+ * Checks and loads a plan catalogue (`{ plans: [...] }`, as parsed from JSON). Throws a
+ * ConfigurationError naming the first bad field: a missing or mistyped value, an unknown
+ * field, a repeated plan id, rank or Stripe price id.
+ */
+export function loadPlanCatalogue(input: unknown): PlanCatalogue {
+  const parsed = catalogueSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue ? fieldPath(issue.path) || 'catalogue' : 'catalogue';
+    throw new ConfigurationError(field, issue?.message ?? 'is invalid', parsed.error);
+  }
+  const plans: Plan[] = parsed.data.plans.map((plan) => ({
+    ...plan,
+    name: plan.name ?? plan.id,
+    features: Object.freeze([...plan.features]),
+    stripePriceIds: Object.freeze([...plan.stripePriceIds]),
+    abuseThresholds: Object.freeze(stripUndefined(plan.abuseThresholds)),
+    limits: Object.freeze({ ...plan.limits }),
+  }));
+  uniqueOrThrow(plans, (plan) => [plan.id], (i) => `plans[${i}].id`, 'id');
+  uniqueOrThrow(plans, (plan) => [String(plan.rank)], (i) => `plans[${i}].rank`, 'rank');
+  uniqueOrThrow(plans, (plan) => plan.stripePriceIds, (i) => `plans[${i}].stripePriceIds`, 'price');
+  const byId = new Map(plans.map((plan) => [plan.id, plan]));
+  const byPrice = new Map(plans.flatMap((plan) => plan.stripePriceIds.map((price) => [price, plan] as const)));
+  return Object.freeze({
+    plans: Object.freeze(plans.map((plan) => Object.freeze(plan))),
+    get: (id: string) => byId.get(id),
+    byStripePrice: (priceId: string) => byPrice.get(priceId),
+  });
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,48 @@
+/** Plans: what a license allows, and the abuse thresholds that apply to it. */
+
+/** Limits a plan puts on one license. `null` switches a limit (and its check) off. */
+export interface PlanLimits {
+  /**
+   * Machine seats. A number means validation needs an activated fingerprint and at most this
+   * many are bound at once; `null` means no machine binding.
+   */
+  readonly maxActivations: number | null;
+  /**
+   * Licensed domains. A number means validation needs a claimed domain that is activated, at
+   * most this many; `null` means no domain binding.
+   */
+  readonly maxDomains: number | null;
+  /** Validations per calendar month (UTC); `null` for no quota. */
+  readonly validationsPerMonth: number | null;
+}
+
+/** Per-plan overrides of the abuse detector's default thresholds. */
+export interface AbuseThresholds {
+  /** Validations per hour on one key above which velocity is flagged. Default 1000. */
+  readonly validationsPerHour?: number;
+  /** Distinct IPs per hour on one key that make a burst suspicious. Default 50. */
+  readonly distinctIpsPerHour?: number;
+  /** Distinct countries per day on one key that flag geographic spread. Default 20. */
+  readonly countriesPerDay?: number;
+  /** Case score above which the license is suspended automatically; absent = never (default). */
+  readonly autoSuspendScore?: number;
+}
+
+/** One plan of the catalogue. */
+export interface Plan {
+  /** Stable identifier, e.g. `pro`. */
+  readonly id: string;
+  /** Display name. */
+  readonly name: string;
+  /** Order of plans: a change to a higher rank is an upgrade, to a lower one a downgrade. */
+  readonly rank: number;
+  readonly limits: PlanLimits;
+  /** Feature flags granted by the plan, returned to clients on validation. */
+  readonly features: readonly string[];
+  /** Length of a trial on this plan in days; 0 for no trial. */
+  readonly trialDays: number;
+  /** Stripe price ids that provision this plan. */
+  readonly stripePriceIds: readonly string[];
+  /** Abuse thresholds that override the defaults for licenses on this plan. */
+  readonly abuseThresholds: AbuseThresholds;
+}
