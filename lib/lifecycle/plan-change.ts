@@ -1,7 +1,8 @@
 /**
  * Plan changes. Upgrades (a higher rank) apply now; downgrades wait for the end of the paid
- * period as a pending change; the key never changes. A downgrade that leaves fewer seats than
- * are bound must say which activations to free.
+ * period as a pending change; the key never changes. A change to a plan with fewer seats than
+ * are bound (a downgrade, or an upgrade that trades machines for domains) must say which
+ * activations to free.
  */
 import type { PlanLimits } from '../plans/plan.js';
 import type { ApplyPendingChangeCommand, ChangePlanCommand } from './commands.js';
@@ -33,13 +34,7 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
     });
   }
   const target = { planId: plan.id, planRank: plan.rank, limits: plan.limits, features: plan.features };
-  if (plan.rank >= license.planRank) {
-    return transition(license, { ...target, pendingChange: null }, 'change_plan', command.cause, now, {
-      fromPlanId: license.planId,
-      toPlanId: plan.id,
-      kind: 'upgrade',
-    });
-  }
+  // Any plan with fewer seats than are bound needs a choice of which to free, upgrade or not.
   const free = new Set(command.freeActivationIds ?? []);
   const unknown = [...free].filter((id) => !license.activations.some((a) => a.id === id));
   if (unknown.length > 0) return refuse('UNKNOWN_ACTIVATION', 'Some activations to free are not on this license.', { unknown });
@@ -52,22 +47,30 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
     );
   }
   const freeActivationIds = [...free];
-  if (license.periodEndsAt === null || license.periodEndsAt.getTime() <= now.getTime()) {
+  const upgrade = plan.rank >= license.planRank;
+  const { periodEndsAt } = license;
+  if (upgrade || periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) {
     return transition(
       license,
       { ...target, pendingChange: null, activations: license.activations.filter((a) => !free.has(a.id)) },
       'change_plan',
       command.cause,
       now,
-      { fromPlanId: license.planId, toPlanId: plan.id, kind: 'downgrade', freedActivationIds: freeActivationIds },
+      {
+        fromPlanId: license.planId,
+        toPlanId: plan.id,
+        kind: upgrade ? 'upgrade' : 'downgrade',
+        ...(freeActivationIds.length > 0 ? { freedActivationIds: freeActivationIds } : {}),
+        ...(upgrade && license.pendingChange ? { cancelledPendingPlanId: license.pendingChange.planId } : {}),
+      },
     );
   }
-  const pendingChange: PendingPlanChange = { ...target, effectiveAt: license.periodEndsAt, freeActivationIds };
+  const pendingChange: PendingPlanChange = { ...target, effectiveAt: periodEndsAt, freeActivationIds };
   return transition(license, { pendingChange }, 'change_plan', command.cause, now, {
     fromPlanId: license.planId,
     toPlanId: plan.id,
     kind: 'downgrade_scheduled',
-    effectiveAt: license.periodEndsAt,
+    effectiveAt: periodEndsAt,
   });
 }
 

@@ -14,7 +14,7 @@ import { transition } from './transition.js';
 
 const REVOKED = (): LifecycleResult => refuse('LICENSE_REVOKED', 'The license is revoked; it can never be used again.');
 
-/** Extends the period. Lifts a payment suspension and revives an expired license. */
+/** Extends the period. Lifts a payment suspension and revives an expired license (unless it is held). */
 export function renew(license: License, command: RenewCommand, now: Date): LifecycleResult {
   if (license.status === 'revoked') return REVOKED();
   const end = command.periodEndsAt;
@@ -25,14 +25,15 @@ export function renew(license: License, command: RenewCommand, now: Date): Lifec
       periodEndsAt: license.periodEndsAt,
     });
   }
-  const liftsSuspension = license.status === 'suspended' && license.suspension?.reason === 'payment_failed';
-  const status = license.status === 'expired' || liftsSuspension ? 'active' : license.status;
+  // A renewal pays: it lifts a payment suspension (even one that outlived an expiry), never
+  // an abuse hold, dispute or manual suspension.
+  const suspension = license.suspension?.reason === 'payment_failed' ? null : license.suspension;
   return transition(
     license,
     {
-      status,
+      status: suspension === null ? 'active' : 'suspended',
       periodEndsAt: end,
-      suspension: status === 'active' ? null : license.suspension,
+      suspension,
       trial: command.endsTrial ? null : license.trial,
     },
     'renew',
@@ -107,7 +108,8 @@ export function expire(license: License, command: ExpireCommand, now: Date): Lif
   if (!periodEnded(license, now, graceMs)) {
     return refuse('NOT_DUE', 'The license period has not ended yet.', { periodEndsAt: license.periodEndsAt });
   }
-  return transition(license, { status: 'expired', suspension: null, cancelAtPeriodEnd: false }, 'expire', command.cause, now, {
+  // The suspension record stays: a renewal must not launder an abuse hold.
+  return transition(license, { status: 'expired', cancelAtPeriodEnd: false }, 'expire', command.cause, now, {
     periodEndsAt: license.periodEndsAt,
     wasTrial: license.trial !== null,
   });

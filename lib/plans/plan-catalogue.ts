@@ -74,7 +74,9 @@ export function loadPlanCatalogue(input: unknown): PlanCatalogue {
   const parsed = catalogueSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue ? fieldPath(issue.path) || 'catalogue' : 'catalogue';
+    // An unknown field is reported on its parent object; name the field itself.
+    const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : (issue?.path ?? []);
+    const field = fieldPath(path) || 'catalogue';
     throw new ConfigurationError(field, issue?.message ?? 'is invalid', parsed.error);
   }
   const plans: Plan[] = parsed.data.plans.map((plan) => ({
