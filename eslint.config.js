@@ -11,7 +11,7 @@ const PURE_LIB = ['lib/**/*.ts'];
 const IO_EDGE = ['lib/store/**', 'lib/service/**'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tools/**', 'coverage/**', '.keyward/**', '*.cjs', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'tools/**', 'coverage/**', '.keyward/**', '*.cjs', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
