@@ -97,6 +97,7 @@ export function resume(license: License, command: ResumeCommand, now: Date): Lif
   if (license.status === 'revoked') return REVOKED();
   if (license.status === 'expired') return refuse('LICENSE_EXPIRED', 'The license has already expired; renew it.');
   if (!license.cancelAtPeriodEnd) return refuse('NOT_CANCELLED', 'The license is not cancelled.');
+  if (periodEnded(license, now)) return refuse('PERIOD_ENDED', 'The period has ended; renew the license instead.');
   return transition(license, { cancelAtPeriodEnd: false }, 'resume', command.cause, now);
 }
 

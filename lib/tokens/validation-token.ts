@@ -66,14 +66,22 @@ function base64url(data: string | Uint8Array): string {
   return Buffer.from(data).toString('base64url');
 }
 
+function parseKey<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConfigurationError(field, 'is not a readable PEM key', error);
+  }
+}
+
 function toPrivateKey(key: KeyObject | string): KeyObject {
-  const object = typeof key === 'string' ? createPrivateKey(key) : key;
+  const object = typeof key === 'string' ? parseKey('privateKey', () => createPrivateKey(key)) : key;
   if (object.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('privateKey', 'must be an Ed25519 private key');
   return object;
 }
 
 function toPublicKey(key: KeyObject | string): KeyObject {
-  const object = typeof key === 'string' ? createPublicKey(key) : key;
+  const object = typeof key === 'string' ? parseKey('publicKey', () => createPublicKey(key)) : key;
   if (object.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('publicKey', 'must be an Ed25519 public key');
   return object;
 }

@@ -97,7 +97,10 @@ export function decideValidation(
   if (request.product !== undefined && request.product !== license.product) {
     return answer('PRODUCT_MISMATCH', 'This key is for another product.');
   }
-  if (license.status === 'suspended') return answer('SUSPENDED', 'This license is suspended.', license);
+  // An expired license can still carry a hold (expire keeps it): it is shown, not hidden.
+  if (license.status === 'suspended' || license.suspension !== null) {
+    return answer('SUSPENDED', 'This license is suspended.', license);
+  }
   if (license.status === 'expired' || periodEnded(license, now, options.expiryGraceMs ?? 0)) {
     return answer('EXPIRED', 'This license has expired.', license);
   }
