@@ -1,0 +1,134 @@
+/**
+ * Keyward without the HTTP server: one call that wires the MongoDB store, the cache (with
+ * Redis pub/sub invalidation when Redis is given), quotas and token signing, for developers
+ * embedding license management in their own backend.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import type { ValidationEvent } from '../events/validation-event.js';
+import { createKeyCipher } from '../keys/key-cipher.js';
+import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
+import { loadPlanCatalogue, type PlanCatalogue } from '../plans/plan-catalogue.js';
+import { MongoLicenseStore } from '../store/mongo-license-store.js';
+import { RedisInvalidationBus } from '../store/redis-invalidation-bus.js';
+import { RedisUsageStore } from '../store/redis-usage-store.js';
+import type { InvalidationBus } from './invalidation-bus.js';
+import { LicenseCache } from './license-cache.js';
+import { LicenseService } from './license-service.js';
+import { TokenSigner } from './token-signer.js';
+import { UsageCounter } from './usage-counter.js';
+import { ValidationService } from './validation-service.js';
+
+/** Options for {@link createKeyward}. */
+export interface KeywardOptions {
+  /** MongoDB database. Required. */
+  readonly db: Db;
+  /**
+   * Redis, for cache invalidation across instances and shared quota counts. Optional: without
+   * it each process invalidates only its own cache (other instances see a change after at most
+   * `cache.maxStaleMs`) and counts quotas alone.
+   */
+  readonly redis?: Redis;
+  /** The plan catalogue, loaded or as plain data (checked with loadPlanCatalogue). Required. */
+  readonly plans: PlanCatalogue | unknown;
+  /** Secrets, from the environment. Required. */
+  readonly secrets: {
+    /** HMAC secret for key digests, at least 32 bytes. */
+    readonly digest: string;
+    /** AES-256 key for keys at rest: 32 bytes as 64 hex or 44 base64 characters. */
+    readonly encryption: string;
+  };
+  /** Ed25519 private key for validation tokens; without it answers carry no token. */
+  readonly signing?: { readonly privateKey: KeyObject | string; readonly keyId?: string; readonly ttlSeconds?: number };
+  /** Key types. Default `TO-` production and `TO-T-` trial. */
+  readonly keyTypes?: KeyTypeSet;
+  /** Cache bounds: `maxEntries` (default 200,000), `maxStaleMs` (default 5,000). */
+  readonly cache?: { readonly maxEntries?: number; readonly maxStaleMs?: number };
+  /** Validity after the period end, in ms. Default 0. */
+  readonly expiryGraceMs?: number;
+  /** Receives one event per validation (the server passes its Redis stream sink). */
+  readonly onValidation?: (event: ValidationEvent) => void;
+  /** Called with background failures (Redis down for quota sync or invalidations). */
+  readonly onError?: (error: unknown) => void;
+  /** Clock. Default `() => new Date()`. */
+  readonly clock?: () => Date;
+  /** Prefix of collection names. Default ``. */
+  readonly collectionPrefix?: string;
+}
+
+/** A wired Keyward. */
+export interface Keyward {
+  readonly licenses: LicenseService;
+  readonly validation: ValidationService;
+  readonly cache: LicenseCache;
+  readonly usage: UsageCounter;
+  readonly plans: PlanCatalogue;
+  readonly keyTypes: KeyTypeSet;
+  /** Flushes quota counts and unsubscribes (does not close the clients it was given). */
+  close(): Promise<void>;
+}
+
+function isCatalogue(plans: unknown): plans is PlanCatalogue {
+  return typeof plans === 'object' && plans !== null && typeof (plans as PlanCatalogue).get === 'function';
+}
+
+/** Builds the store, cache, services and their wiring; creates the indexes. */
+export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
+  const plans = isCatalogue(options.plans) ? options.plans : loadPlanCatalogue(options.plans);
+  const keyTypes = options.keyTypes ?? DEFAULT_KEY_TYPES;
+  const onError = options.onError ?? (() => undefined);
+  const clock = options.clock ?? (() => new Date());
+  const store = new MongoLicenseStore({
+    db: options.db,
+    ...(options.collectionPrefix === undefined ? {} : { collectionPrefix: options.collectionPrefix }),
+  });
+  await store.ensureIndexes();
+  const cache = new LicenseCache({
+    load: async (digest) => (await store.findByDigest(digest))?.license ?? null,
+    ...options.cache,
+  });
+  let bus: InvalidationBus | undefined;
+  if (options.redis) {
+    bus = new RedisInvalidationBus({ publisher: options.redis, subscriber: options.redis.duplicate(), onError });
+    await bus.subscribe((digest) => cache.invalidate(digest));
+  }
+  const usage = new UsageCounter({
+    ...(options.redis ? { store: new RedisUsageStore({ redis: options.redis }) } : {}),
+    onError,
+  });
+  const licenses = new LicenseService({
+    store,
+    plans,
+    keyTypes,
+    clock,
+    digestSecret: options.secrets.digest,
+    keyCipher: createKeyCipher(options.secrets.encryption),
+    onChange: (digest) => {
+      cache.invalidate(digest);
+      bus?.publish(digest);
+    },
+  });
+  const validation = new ValidationService({
+    cache,
+    usage,
+    keyTypes,
+    clock,
+    digestSecret: options.secrets.digest,
+    ...(options.signing ? { signer: new TokenSigner(options.signing) } : {}),
+    ...(options.expiryGraceMs === undefined ? {} : { expiryGraceMs: options.expiryGraceMs }),
+    ...(options.onValidation ? { onEvent: options.onValidation } : {}),
+  });
+  return {
+    licenses,
+    validation,
+    cache,
+    usage,
+    plans,
+    keyTypes,
+    async close() {
+      await usage.close();
+      await bus?.close();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * Lifecycle commands on stored licenses. Each command is decided by the pure lifecycle on the
+ * license as read, then written with an update guarded by the version it was decided on; when
+ * another writer got there first, the command is decided again on the fresh license. So 50
+ * parallel activations of a 3-seat license give exactly 3 seats, and a revoke racing a renew
+ * can never leave a revoked key valid.
+ */
+import { ConfigurationError, KeywardError } from '../errors/keyward-error.js';
+import type { KeyCipher } from '../keys/key-cipher.js';
+import { keyDigest } from '../keys/key-digest.js';
+import { generateKey } from '../keys/generate-key.js';
+import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
+import { maskKey } from '../keys/mask-key.js';
+import { parseKey, type MalformedKey } from '../keys/parse-key.js';
+import { applyCommand } from '../lifecycle/apply-command.js';
+import type { Cause, LicenseCommand } from '../lifecycle/commands.js';
+import { issueLicense } from '../lifecycle/issue-license.js';
+import type { LifecycleRefusal } from '../lifecycle/outcome.js';
+import type { PlanCatalogue } from '../plans/plan-catalogue.js';
+import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from '../store/license-record.js';
+import type { LicenseStore } from '../store/license-store.js';
+import { newId } from './new-id.js';
+
+/** Options for {@link LicenseService}. */
+export interface LicenseServiceOptions {
+  readonly store: LicenseStore;
+  readonly plans: PlanCatalogue;
+  /** HMAC secret for key digests (at least 32 bytes). */
+  readonly digestSecret: string;
+  readonly keyCipher: KeyCipher;
+  /** Key types. Default `TO-` production and `TO-T-` trial. */
+  readonly keyTypes?: KeyTypeSet;
+  /** Clock. Default `() => new Date()`. */
+  readonly clock?: () => Date;
+  /** Called after every write with the key digest, to invalidate caches. */
+  readonly onChange?: (keyDigest: string) => void;
+  /** Tries of one command against concurrent writers before giving up. Default 50. */
+  readonly maxAttempts?: number;
+}
+
+/** What issuing a license needs. */
+export interface IssueRequest {
+  readonly planId: string;
+  /** Key type id. Default `trial` for trials, else `production`. */
+  readonly keyType?: string;
+  readonly customerId?: string | null;
+  readonly trial?: boolean;
+  readonly trialEndsAt?: Date;
+  readonly periodEndsAt?: Date | null;
+  readonly stripeSubscriptionId?: string | null;
+  readonly cause?: Cause;
+}
+
+/** A refusal before any lifecycle rule: bad input to the service itself. */
+export interface RequestRefusal {
+  readonly code: 'UNKNOWN_PLAN' | 'UNKNOWN_KEY_TYPE' | 'NOT_FOUND' | 'MALFORMED_KEY';
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Outcome of a service command. */
+export type ServiceResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly refusal: LifecycleRefusal | RequestRefusal };
+
+/** A license and, once only at issue, its plain key. */
+export interface IssuedLicense {
+  readonly record: LicenseRecord;
+  readonly key: string;
+}
+
+/** Another writer kept winning: a fault, answered 503 (retryable). */
+export class ConcurrencyError extends KeywardError<{ readonly licenseId: string }> {
+  override readonly name = 'ConcurrencyError' as const;
+  constructor(licenseId: string) {
+    super('CONCURRENT_UPDATE', 'The license is being changed by many requests at once; try again.', { context: { licenseId } });
+  }
+}
+
+const refusal = (code: RequestRefusal['code'], message: string): ServiceResult<never> => ({ ok: false, refusal: { code, message } });
+
+/** Issues licenses and applies lifecycle commands to stored ones. */
+export class LicenseService {
+  readonly #store: LicenseStore;
+  readonly #plans: PlanCatalogue;
+  readonly #digestSecret: string;
+  readonly #cipher: KeyCipher;
+  readonly #keyTypes: KeyTypeSet;
+  readonly #clock: () => Date;
+  readonly #onChange: (keyDigest: string) => void;
+  readonly #maxAttempts: number;
+
+  constructor(options: LicenseServiceOptions) {
+    this.#store = options.store;
+    this.#plans = options.plans;
+    this.#digestSecret = options.digestSecret;
+    keyDigest('probe', options.digestSecret); // fails fast on a weak secret
+    this.#cipher = options.keyCipher;
+    this.#keyTypes = options.keyTypes ?? DEFAULT_KEY_TYPES;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#onChange = options.onChange ?? (() => undefined);
+    this.#maxAttempts = options.maxAttempts ?? 50;
+    if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1) throw new ConfigurationError('maxAttempts', 'must be a positive integer');
+  }
+
+  /** The digest a key is stored under. */
+  digestOf(key: string): string {
+    return keyDigest(key, this.#digestSecret);
+  }
+
+  /** Issues one license; the plain key is returned here and never again (see revealKey). */
+  async issue(request: IssueRequest): Promise<ServiceResult<IssuedLicense>> {
+    const result = await this.issueMany(1, request);
+    if (!result.ok) return result;
+    const [issued] = result.value;
+    return issued ? { ok: true, value: issued } : refusal('UNKNOWN_PLAN', 'Nothing was issued.');
+  }
+
+  /**
+   * Issues `count` licenses on the same terms, written in batches of up to 1,000.
+   * `onProgress` is called with the number written so far.
+   */
+  async issueMany(count: number, request: IssueRequest, onProgress?: (written: number) => void): Promise<ServiceResult<IssuedLicense[]>> {
+    const plan = this.#plans.get(request.planId);
+    if (!plan) return refusal('UNKNOWN_PLAN', `No plan "${request.planId}" in the catalogue.`);
+    const typeId = request.keyType ?? (request.trial ? 'trial' : 'production');
+    const type = this.#keyTypes.byId(typeId);
+    if (!type) return refusal('UNKNOWN_KEY_TYPE', `No key type "${typeId}".`);
+    const issued: IssuedLicense[] = [];
+    for (let start = 0; start < count; start += 1_000) {
+      const now = this.#clock();
+      const batch: Array<{ issued: IssuedLicense; audit: Parameters<LicenseStore['insert']>[1] }> = [];
+      for (let i = start; i < Math.min(count, start + 1_000); i++) {
+        const key = generateKey({ type });
+        const outcome = issueLicense(
+          {
+            id: newId('lic', now),
+            keyDigest: this.digestOf(key),
+            keyType: type.id,
+            product: type.product,
+            plan,
+            customerId: request.customerId ?? null,
+            ...(request.periodEndsAt === undefined ? {} : { periodEndsAt: request.periodEndsAt }),
+            ...(request.trial === undefined ? {} : { trial: request.trial }),
+            ...(request.trialEndsAt === undefined ? {} : { trialEndsAt: request.trialEndsAt }),
+            ...(request.cause === undefined ? {} : { cause: request.cause }),
+          },
+          now,
+        );
+        if (!outcome.ok) return { ok: false, refusal: outcome.refusal };
+        const record: LicenseRecord = {
+          license: outcome.license,
+          keyCiphertext: this.#cipher.encrypt(key),
+          keyMask: maskKey(key, { groups: type.groups }),
+          stripeSubscriptionId: request.stripeSubscriptionId ?? null,
+        };
+        batch.push({ issued: { record, key }, audit: outcome.audit });
+      }
+      await this.#store.insertMany(batch.map(({ issued: { record }, audit }) => ({ record, audit })));
+      for (const { issued: item } of batch) {
+        issued.push(item);
+        // A NOT_FOUND for this key may be cached (someone tried it early): drop it.
+        this.#onChange(item.record.license.keyDigest);
+      }
+      onProgress?.(issued.length);
+    }
+    return { ok: true, value: issued };
+  }
+
+  /** Applies a lifecycle command to the license with this id. */
+  async apply(licenseId: string, command: LicenseCommand): Promise<ServiceResult<LicenseRecord>> {
+    return this.#applyWithRetry(() => this.#store.findById(licenseId), command, `license ${licenseId}`);
+  }
+
+  /** Applies a lifecycle command to the license of a key as typed by a client. */
+  async applyByKey(key: unknown, command: LicenseCommand): Promise<ServiceResult<LicenseRecord> | { ok: false; refusal: MalformedKey }> {
+    const parsed = parseKey(key, this.#keyTypes);
+    if (!parsed.ok) return { ok: false, refusal: parsed.error };
+    const digest = this.digestOf(parsed.key);
+    return this.#applyWithRetry(() => this.#store.findByDigest(digest), command, 'this key');
+  }
+
+  async get(licenseId: string): Promise<LicenseRecord | null> {
+    return this.#store.findById(licenseId);
+  }
+
+  async findBySubscription(subscriptionId: string): Promise<LicenseRecord | null> {
+    return this.#store.findByStripeSubscription(subscriptionId);
+  }
+
+  async list(query: LicenseQuery): Promise<LicenseRecord[]> {
+    return this.#store.list(query);
+  }
+
+  async auditTrail(licenseId: string, query: AuditQuery): Promise<StoredAuditEntry[]> {
+    return this.#store.auditTrail(licenseId, query);
+  }
+
+  /** The plain key of a license, for its owner. */
+  revealKey(record: LicenseRecord): string {
+    return this.#cipher.decrypt(record.keyCiphertext);
+  }
+
+  async #applyWithRetry(
+    read: () => Promise<LicenseRecord | null>,
+    command: LicenseCommand,
+    what: string,
+  ): Promise<ServiceResult<LicenseRecord>> {
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const record = await read();
+      if (!record) return refusal('NOT_FOUND', `No license found for ${what}.`);
+      const outcome = applyCommand(record.license, command, this.#clock());
+      if (!outcome.ok) return { ok: false, refusal: outcome.refusal };
+      const next: LicenseRecord = { ...record, license: outcome.license };
+      if (await this.#store.update(next, record.license.version, outcome.audit)) {
+        this.#onChange(record.license.keyDigest);
+        return { ok: true, value: next };
+      }
+    }
+    throw new ConcurrencyError(what);
+  }
+}

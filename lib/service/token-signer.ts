@@ -1,0 +1,62 @@
+/**
+ * Signs validation answers, reusing a recent token for the same answer: an Ed25519 signature
+ * costs tens of microseconds, more than the rest of a cached validation, and clients that
+ * validate on every launch get the same answer again and again.
+ */
+import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { ConfigurationError } from '../errors/keyward-error.js';
+import { signValidationToken } from '../tokens/validation-token.js';
+import type { ValidationDecision } from '../validation/decide-validation.js';
+
+/** Options for {@link TokenSigner}. */
+export interface TokenSignerOptions {
+  /** Ed25519 private key. Required. */
+  readonly privateKey: KeyObject | string;
+  /** Key id published with the public key. Default none. */
+  readonly keyId?: string;
+  /** Token lifetime: how long a client may trust a cached answer offline. Default 259,200 s (3 days). */
+  readonly ttlSeconds?: number;
+  /** How long one signed token is handed out again for the same answer, in seconds. Default 60. */
+  readonly reuseSeconds?: number;
+  /** Tokens kept for reuse. Default 100,000. */
+  readonly maxCached?: number;
+}
+
+/** Signs validation tokens, with reuse of identical recent answers. */
+export class TokenSigner {
+  readonly #options: TokenSignerOptions;
+  readonly #recent: LRUCache<string, string>;
+
+  constructor(options: TokenSignerOptions) {
+    const reuseSeconds = options.reuseSeconds ?? 60;
+    const ttlSeconds = options.ttlSeconds ?? 259_200;
+    if (!Number.isInteger(reuseSeconds) || reuseSeconds < 0 || reuseSeconds >= ttlSeconds) {
+      throw new ConfigurationError('tokens.reuseSeconds', 'must be a non-negative integer smaller than the token lifetime');
+    }
+    this.#options = { ...options, ttlSeconds };
+    // Sign once now: a bad key stops start-up rather than the first validation.
+    signValidationToken({ valid: false, code: 'NOT_FOUND', message: '' }, new Date(0), { privateKey: options.privateKey });
+    this.#recent = new LRUCache<string, string>({ max: options.maxCached ?? 100_000, ttl: Math.max(1, reuseSeconds * 1000) });
+  }
+
+  /**
+   * A token for this answer. `reuseKey` identifies the answer (license, version, code, binding);
+   * without it, or with reuse off, a fresh token is signed.
+   */
+  sign(decision: ValidationDecision, now: Date, binding: { fingerprint?: string; domain?: string }, reuseKey?: string): string {
+    if (reuseKey !== undefined) {
+      const cached = this.#recent.get(reuseKey);
+      if (cached !== undefined) return cached;
+    }
+    const token = signValidationToken(decision, now, {
+      privateKey: this.#options.privateKey,
+      ttlSeconds: this.#options.ttlSeconds as number,
+      ...(this.#options.keyId === undefined ? {} : { keyId: this.#options.keyId }),
+      ...(binding.fingerprint === undefined ? {} : { fingerprint: binding.fingerprint }),
+      ...(binding.domain === undefined ? {} : { domain: binding.domain }),
+    });
+    if (reuseKey !== undefined && (this.#options.reuseSeconds ?? 60) > 0) this.#recent.set(reuseKey, token);
+    return token;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Monthly validation counts for quotas, kept off the hot path: counts are added in memory and
+ * pushed to the shared store in the background (every `syncIntervalMs`), which answers with
+ * the global total. A decision uses the last known total plus what this process counted
+ * since, so quotas hold across instances to within one sync interval of traffic.
+ */
+import { ConfigurationError } from '../errors/keyward-error.js';
+
+/** Shared monthly counters (Redis in production). */
+export interface UsageStore {
+  /** Adds `count` to the license's counter for `month` (`YYYY-MM`) and returns the new total. */
+  add(licenseId: string, month: string, count: number): Promise<number>;
+  /** Current total. */
+  get(licenseId: string, month: string): Promise<number>;
+}
+
+/** Options for {@link UsageCounter}. */
+export interface UsageCounterOptions {
+  /** Shared counters; without one, counts are per process. */
+  readonly store?: UsageStore;
+  /** How often counts are pushed and totals refreshed, in ms. Default 1,000. */
+  readonly syncIntervalMs?: number;
+  /** Called when a sync fails (the counts are kept and retried). */
+  readonly onError?: (error: unknown) => void;
+}
+
+interface Counter {
+  month: string;
+  /** Total from the store at the last sync. */
+  known: number;
+  /** Counted here since. */
+  pending: number;
+  /** Read since the last sync: its total is worth refreshing. */
+  touched: boolean;
+}
+
+/** `YYYY-MM` of a date, in UTC. */
+export function usageMonth(now: Date): string {
+  return now.toISOString().slice(0, 7);
+}
+
+/** In-process quota counter with background sync. */
+export class UsageCounter {
+  readonly #counters = new Map<string, Counter>();
+  readonly #store: UsageStore | undefined;
+  readonly #onError: (error: unknown) => void;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> | null = null;
+
+  constructor(options: UsageCounterOptions = {}) {
+    const interval = options.syncIntervalMs ?? 1_000;
+    if (!Number.isInteger(interval) || interval < 10) {
+      throw new ConfigurationError('usage.syncIntervalMs', 'must be an integer of at least 10 (ms)');
+    }
+    this.#store = options.store;
+    this.#onError = options.onError ?? (() => undefined);
+    if (this.#store) {
+      this.#timer = setInterval(() => void this.sync(), interval);
+      this.#timer.unref();
+    }
+  }
+
+  /** Validations counted for the license this month, before the current one. */
+  current(licenseId: string, now: Date): number {
+    const counter = this.#counterFor(licenseId, usageMonth(now));
+    counter.touched = true;
+    return counter.known + counter.pending;
+  }
+
+  /** Counts one validation. */
+  increment(licenseId: string, now: Date): void {
+    this.#counterFor(licenseId, usageMonth(now)).pending++;
+  }
+
+  /** Total for a month: the store's count plus what is pending here. */
+  async total(licenseId: string, month: string): Promise<number> {
+    const local = this.#counters.get(licenseId);
+    const pending = local?.month === month ? local.pending : 0;
+    if (!this.#store) return (local?.month === month ? local.known : 0) + pending;
+    return (await this.#store.get(licenseId, month)) + pending;
+  }
+
+  /** Pushes pending counts and refreshes totals of counters in use. One sync runs at a time. */
+  async sync(): Promise<void> {
+    this.#syncing ??= this.#syncOnce().finally(() => {
+      this.#syncing = null;
+    });
+    return this.#syncing;
+  }
+
+  /** Stops the timer after a last sync. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.sync();
+  }
+
+  async #syncOnce(): Promise<void> {
+    const store = this.#store;
+    if (!store) return;
+    const due = [...this.#counters].filter(([, counter]) => counter.pending > 0 || counter.touched);
+    await Promise.all(
+      due.map(async ([licenseId, counter]) => {
+        const { month, pending } = counter;
+        counter.touched = false;
+        try {
+          // Adding 0 reads the total: one command either way.
+          const total = await store.add(licenseId, month, pending);
+          counter.pending -= pending; // counts made while the call was in flight stay pending
+          counter.known = total;
+        } catch (error) {
+          counter.touched = true;
+          this.#onError(error);
+        }
+      }),
+    );
+  }
+
+  #counterFor(licenseId: string, month: string): Counter {
+    let counter = this.#counters.get(licenseId);
+    if (!counter || counter.month !== month) {
+      if (counter && counter.pending > 0) void this.#store?.add(licenseId, counter.month, counter.pending).catch(this.#onError);
+      counter = { month, known: 0, pending: 0, touched: true };
+      this.#counters.set(licenseId, counter);
+      this.#refresh(licenseId, counter);
+    }
+    return counter;
+  }
+
+  /** Loads the store's total for a counter seen for the first time, without waiting for it. */
+  #refresh(licenseId: string, counter: Counter): void {
+    this.#store?.get(licenseId, counter.month).then(
+      (total) => {
+        counter.known = Math.max(counter.known, total);
+      },
+      (error: unknown) => this.#onError(error),
+    );
+  }
+}

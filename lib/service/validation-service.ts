@@ -1,0 +1,121 @@
+/**
+ * The validation hot path, in the order the rules apply:
+ *   parse the key (no I/O) → digest → cached license → usage so far (in memory) → decide
+ *   (pure) → count the validation → sign (reusing a recent token) → hand the event to the
+ *   sink (never awaited).
+ * Nothing here waits on Redis: quotas sync in the background and events are buffered.
+ */
+import type { ValidationEvent } from '../events/validation-event.js';
+import { keyDigest } from '../keys/key-digest.js';
+import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
+import { parseKey, type ParseKeyResult } from '../keys/parse-key.js';
+import type { License } from '../lifecycle/license.js';
+import { decideValidation, type ValidationDecision } from '../validation/decide-validation.js';
+import type { LicenseCache } from './license-cache.js';
+import type { TokenSigner } from './token-signer.js';
+import type { UsageCounter } from './usage-counter.js';
+
+/** Options for {@link ValidationService}. */
+export interface ValidationServiceOptions {
+  readonly cache: LicenseCache;
+  /** HMAC secret for key digests. */
+  readonly digestSecret: string;
+  readonly usage: UsageCounter;
+  /** Signs tokens; without one, answers carry no token. */
+  readonly signer?: TokenSigner;
+  /** Key types. Default `TO-` production and `TO-T-` trial. */
+  readonly keyTypes?: KeyTypeSet;
+  /** Validity after the period end, in ms (webhooks for renewals arrive late). Default 0. */
+  readonly expiryGraceMs?: number;
+  /** Clock. Default `() => new Date()`. */
+  readonly clock?: () => Date;
+  /** Receives one event per validation; must not block (see RedisStreamEventSink). */
+  readonly onEvent?: (event: ValidationEvent) => void;
+}
+
+/** What the client claims in the body. */
+export interface ValidationInput {
+  readonly key: unknown;
+  readonly fingerprint?: string;
+  readonly product?: string;
+  readonly domain?: string;
+}
+
+/** What the server saw of the request. */
+export interface RequestContext {
+  readonly ip: string;
+  readonly origin: string | null;
+  readonly referer: string | null;
+  readonly userAgent: string | null;
+}
+
+/** A parsed key and its digest, made once per request (the route rate-limits by digest). */
+export interface PreparedKey {
+  readonly parsed: ParseKeyResult;
+  /** Null when the key is malformed. */
+  readonly digest: string | null;
+}
+
+/** The answer to a validation: the decision and, with a signer, its token. */
+export type ValidationAnswer = ValidationDecision & { readonly token?: string };
+
+/** Decides validations against cached licenses. */
+export class ValidationService {
+  readonly #options: ValidationServiceOptions;
+  readonly #keyTypes: KeyTypeSet;
+  readonly #clock: () => Date;
+
+  constructor(options: ValidationServiceOptions) {
+    this.#options = options;
+    this.#keyTypes = options.keyTypes ?? DEFAULT_KEY_TYPES;
+    this.#clock = options.clock ?? (() => new Date());
+    keyDigest('probe', options.digestSecret); // fails fast on a weak secret
+  }
+
+  /** Parses and digests a key as sent. */
+  prepare(key: unknown): PreparedKey {
+    const parsed = parseKey(key, this.#keyTypes);
+    return { parsed, digest: parsed.ok ? keyDigest(parsed.key, this.#options.digestSecret) : null };
+  }
+
+  /** Validates a prepared key. */
+  async validate(prepared: PreparedKey, input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
+    const { cache, usage, signer } = this.#options;
+    const license: License | null = prepared.digest === null ? null : await cache.get(prepared.digest);
+    const now = this.#clock();
+    const quota = license?.limits.validationsPerMonth ?? null;
+    const decision = decideValidation(
+      license,
+      {
+        ...(prepared.parsed.ok ? {} : { malformed: prepared.parsed.error }),
+        ...(input.product === undefined ? {} : { product: input.product }),
+        ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
+        ...(input.domain === undefined ? {} : { domain: input.domain }),
+        ...(license && quota !== null ? { validationsThisMonth: usage.current(license.id, now) } : {}),
+      },
+      now,
+      { expiryGraceMs: this.#options.expiryGraceMs ?? 0 },
+    );
+    if (license && quota !== null && decision.valid) usage.increment(license.id, now);
+    const binding = {
+      ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
+      ...(input.domain === undefined ? {} : { domain: input.domain }),
+    };
+    const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
+    const token = signer?.sign(decision, now, binding, reuseKey);
+    this.#options.onEvent?.({
+      at: now.getTime(),
+      licenseId: license?.id ?? null,
+      keyDigest: prepared.digest,
+      ip: context.ip,
+      origin: context.origin,
+      referer: context.referer,
+      domain: input.domain ?? null,
+      fingerprint: input.fingerprint ?? null,
+      product: input.product ?? null,
+      userAgent: context.userAgent,
+      code: decision.code,
+    });
+    return token === undefined ? decision : { ...decision, token };
+  }
+}

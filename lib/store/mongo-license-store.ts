@@ -1,0 +1,193 @@
+/**
+ * Licenses and their audit trail in MongoDB. Every write is one single-document operation;
+ * updates are guarded by the license version they were decided on, so concurrent writers
+ * cannot break a lifecycle rule (no multi-document transactions: design.md, Storage notes).
+ */
+import type { Collection, Db, Filter } from 'mongodb';
+import type { License } from '../lifecycle/license.js';
+import type { AuditEntry } from '../lifecycle/outcome.js';
+import { toDatastoreError } from './datastore-error.js';
+import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from './license-record.js';
+import type { LicenseStore } from './license-store.js';
+
+/** Options for {@link MongoLicenseStore}. */
+export interface MongoLicenseStoreOptions {
+  /** Database to use. Required. */
+  readonly db: Db;
+  /** Prefix of the collection names. Default `` (collections `licenses`, `license_audit`). */
+  readonly collectionPrefix?: string;
+}
+
+type LicenseFields = Omit<License, 'id'>;
+
+/** A license as stored: the license's own fields, the sealed key and the last audit entry. */
+interface LicenseDocument extends LicenseFields {
+  _id: string;
+  keyCiphertext: string;
+  keyMask: string;
+  /** Absent (not null) when there is none, so the sparse unique index skips it. */
+  stripeSubscriptionId?: string;
+  /** Written in the same atomic update as the license, so no transition can lose its entry. */
+  lastAudit: AuditDocument;
+}
+
+interface AuditDocument extends AuditEntry {
+  _id: string;
+  version: number;
+}
+
+function auditDocument(entry: AuditEntry, version: number): AuditDocument {
+  return { ...entry, _id: `${entry.licenseId}:${version}`, version };
+}
+
+function toDocument(record: LicenseRecord, audit: AuditEntry): LicenseDocument {
+  const { id, ...fields } = record.license;
+  return {
+    _id: id,
+    ...fields,
+    keyCiphertext: record.keyCiphertext,
+    keyMask: record.keyMask,
+    ...(record.stripeSubscriptionId === null ? {} : { stripeSubscriptionId: record.stripeSubscriptionId }),
+    lastAudit: auditDocument(audit, record.license.version),
+  };
+}
+
+function toRecord(document: LicenseDocument): LicenseRecord {
+  const { _id, keyCiphertext, keyMask, stripeSubscriptionId, lastAudit: _lastAudit, ...fields } = document;
+  return {
+    license: { id: _id, ...fields },
+    keyCiphertext,
+    keyMask,
+    stripeSubscriptionId: stripeSubscriptionId ?? null,
+  };
+}
+
+function toStoredAudit(document: AuditDocument): StoredAuditEntry {
+  const { _id, ...entry } = document;
+  return entry;
+}
+
+/** {@link LicenseStore} on MongoDB. Call {@link MongoLicenseStore.ensureIndexes} once at start-up. */
+export class MongoLicenseStore implements LicenseStore {
+  readonly #licenses: Collection<LicenseDocument>;
+  readonly #audit: Collection<AuditDocument>;
+
+  constructor(options: MongoLicenseStoreOptions) {
+    const prefix = options.collectionPrefix ?? '';
+    this.#licenses = options.db.collection<LicenseDocument>(`${prefix}licenses`);
+    this.#audit = options.db.collection<AuditDocument>(`${prefix}license_audit`);
+  }
+
+  /** Creates the indexes the store relies on (idempotent). */
+  async ensureIndexes(): Promise<void> {
+    try {
+      await this.#licenses.createIndexes([
+        { key: { keyDigest: 1 }, name: 'keyDigest_1', unique: true },
+        { key: { stripeSubscriptionId: 1 }, name: 'stripeSubscriptionId_1', unique: true, sparse: true },
+        { key: { customerId: 1, _id: 1 }, name: 'customerId_1__id_1' },
+        { key: { status: 1, _id: 1 }, name: 'status_1__id_1' },
+        { key: { periodEndsAt: 1 }, name: 'periodEndsAt_1' },
+      ]);
+      await this.#audit.createIndexes([{ key: { licenseId: 1, version: 1 }, name: 'licenseId_1_version_1' }]);
+    } catch (error) {
+      throw toDatastoreError('ensureIndexes', error);
+    }
+  }
+
+  async insert(record: LicenseRecord, audit: AuditEntry): Promise<void> {
+    await this.insertMany([{ record, audit }]);
+  }
+
+  async insertMany(records: ReadonlyArray<{ record: LicenseRecord; audit: AuditEntry }>): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.#licenses.insertMany(
+        records.map(({ record, audit }) => toDocument(record, audit)),
+        { ordered: true },
+      );
+      await this.#audit.insertMany(
+        records.map(({ record, audit }) => auditDocument(audit, record.license.version)),
+        { ordered: false },
+      );
+    } catch (error) {
+      throw toDatastoreError('insert', error);
+    }
+  }
+
+  async findById(id: string): Promise<LicenseRecord | null> {
+    return this.#findOne({ _id: id }, 'findById');
+  }
+
+  async findByDigest(keyDigest: string): Promise<LicenseRecord | null> {
+    return this.#findOne({ keyDigest }, 'findByDigest');
+  }
+
+  async findByStripeSubscription(subscriptionId: string): Promise<LicenseRecord | null> {
+    return this.#findOne({ stripeSubscriptionId: subscriptionId }, 'findByStripeSubscription');
+  }
+
+  async update(record: LicenseRecord, expectedVersion: number, audit: AuditEntry): Promise<boolean> {
+    const { _id, createdAt: _createdAt, stripeSubscriptionId, ...fields } = toDocument(record, audit);
+    try {
+      const result = await this.#licenses.updateOne(
+        { _id, version: expectedVersion },
+        {
+          $set: { ...fields, ...(stripeSubscriptionId === undefined ? {} : { stripeSubscriptionId }) },
+          ...(stripeSubscriptionId === undefined ? { $unset: { stripeSubscriptionId: '' as const } } : {}),
+        },
+      );
+      if (result.matchedCount === 0) return false;
+      await this.#recordAudit(fields.lastAudit);
+      return true;
+    } catch (error) {
+      throw toDatastoreError('update', error);
+    }
+  }
+
+  async list(query: LicenseQuery): Promise<LicenseRecord[]> {
+    const filter: Filter<LicenseDocument> = {
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.customerId === undefined ? {} : { customerId: query.customerId }),
+      ...(query.planId === undefined ? {} : { planId: query.planId }),
+      ...(query.product === undefined ? {} : { product: query.product }),
+      ...(query.after === undefined ? {} : { _id: { $gt: query.after } }),
+    };
+    try {
+      const documents = await this.#licenses.find(filter).sort({ _id: 1 }).limit(query.limit).toArray();
+      return documents.map(toRecord);
+    } catch (error) {
+      throw toDatastoreError('list', error);
+    }
+  }
+
+  async auditTrail(licenseId: string, query: AuditQuery): Promise<StoredAuditEntry[]> {
+    try {
+      // The license's last entry travels with it; if the process died before copying it to
+      // the trail, copy it now, so the trail never misses a transition.
+      const license = await this.#licenses.findOne({ _id: licenseId }, { projection: { lastAudit: 1 } });
+      if (license?.lastAudit) await this.#recordAudit(license.lastAudit);
+      const entries = await this.#audit
+        .find({ licenseId, version: { $gt: query.afterVersion ?? 0 } })
+        .sort({ version: 1 })
+        .limit(query.limit)
+        .toArray();
+      return entries.map(toStoredAudit);
+    } catch (error) {
+      throw toDatastoreError('auditTrail', error);
+    }
+  }
+
+  async #findOne(filter: Filter<LicenseDocument>, operation: string): Promise<LicenseRecord | null> {
+    try {
+      const document = await this.#licenses.findOne(filter);
+      return document ? toRecord(document) : null;
+    } catch (error) {
+      throw toDatastoreError(operation, error);
+    }
+  }
+
+  async #recordAudit(entry: AuditDocument): Promise<void> {
+    // The id is license:version, so a repeated copy is a no-op.
+    await this.#audit.updateOne({ _id: entry._id }, { $setOnInsert: entry }, { upsert: true });
+  }
+}

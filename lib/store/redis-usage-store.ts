@@ -1,0 +1,41 @@
+/** Monthly usage counters in Redis: one integer per license and month, expiring after the month. */
+import type { Redis } from 'ioredis';
+import type { UsageStore } from '../service/usage-counter.js';
+
+/** Options for {@link RedisUsageStore}. */
+export interface RedisUsageStoreOptions {
+  readonly redis: Redis;
+  /** Key prefix. Default `keyward:usage`. */
+  readonly prefix?: string;
+  /** Lifetime of a month's counter, in seconds. Default 40 days (the month plus reporting time). */
+  readonly ttlSeconds?: number;
+}
+
+/** {@link UsageStore} on Redis: INCRBY and GET, one command each. */
+export class RedisUsageStore implements UsageStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlSeconds: number;
+
+  constructor(options: RedisUsageStoreOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix ?? 'keyward:usage';
+    this.#ttlSeconds = options.ttlSeconds ?? 40 * 86_400;
+  }
+
+  async add(licenseId: string, month: string, count: number): Promise<number> {
+    const key = this.#key(licenseId, month);
+    const results = await this.#redis.multi().incrby(key, count).expire(key, this.#ttlSeconds).exec();
+    const [incr] = results ?? [];
+    if (!incr || incr[0]) throw incr?.[0] ?? new Error('usage counter update failed');
+    return Number(incr[1]);
+  }
+
+  async get(licenseId: string, month: string): Promise<number> {
+    return Number((await this.#redis.get(this.#key(licenseId, month))) ?? 0);
+  }
+
+  #key(licenseId: string, month: string): string {
+    return `${this.#prefix}:${licenseId}:${month}`;
+  }
+}
