@@ -11,8 +11,9 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 
 import { startLocalServices } from '../embedded/local-services.js';
+import { loadDevSecrets } from './dev-secrets.js';
 import { parseEnvironment, parseServerConfig, serverEnvironment } from '../server/config.js';
-import { startServer } from '../server/main.js';
+import { serverWiring, startServer } from '../server/main.js';
 import { parseWorkerConfig } from '../worker/config.js';
 import { startWorker } from '../worker/main.js';
 
@@ -36,7 +37,16 @@ async function main(): Promise<void> {
   });
   logger.info({ redisUrl: services.redisUrl, mongoUrl: services.mongoUrl, mongoKind: services.mongoKind, dataDir }, 'data stores ready');
 
-  const env = { ...process.env, REDIS_URL: services.redisUrl, MONGODB_URL: services.mongoUrl };
+  // Secrets the environment leaves unset come from the data directory (made on first run).
+  const dev = loadDevSecrets(dataDir);
+  const missing = Object.entries(dev.secrets).filter(([name]) => (process.env[name] ?? '') === '');
+  if (missing.length > 0) {
+    logger.warn(
+      { file: dev.file, variables: missing.map(([name]) => name), created: dev.created },
+      'using local development secrets for variables the environment does not set; set them in production',
+    );
+  }
+  const env = { ...Object.fromEntries(missing), ...process.env, REDIS_URL: services.redisUrl, MONGODB_URL: services.mongoUrl };
   const stops: Array<() => Promise<void>> = [() => services.stop()];
   const stopAll = async (): Promise<void> => {
     // Newest first: the server and worker before the data stores they use.
@@ -54,7 +64,7 @@ async function main(): Promise<void> {
   try {
     const worker = await startWorker(parseWorkerConfig(env));
     stops.push(() => worker.stop());
-    const server = await startServer(parseServerConfig(env, process.cwd()));
+    const server = await startServer(parseServerConfig(env, process.cwd()), serverWiring);
     stops.push(() => server.stop());
     logger.info({ url: server.url }, 'Keyward is running; Ctrl-C to stop');
   } catch (error) {

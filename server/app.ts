@@ -1,28 +1,49 @@
+/**
+ * The HTTP application: middleware in the order it must run, and the routes. Clients and
+ * services come in through the options; nothing here reads the environment.
+ *
+ * Order: request id (so every answer, errors included, carries one) → duration metric →
+ * error boundary → JSON body (bounded) → routes.
+ */
+import { bodyParser } from '@koa/bodyparser';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 
+import type { Keyward } from '../lib/service/create-keyward.js';
 import { checkReadiness, type ReadinessDependencies } from './check-readiness.js';
+import type { ClientIpResolver } from './http/client-ip.js';
+import { errorBoundary } from './http/error-boundary.js';
+import { requestId } from './http/request-id.js';
+import type { ServerMetrics } from './metrics/server-metrics.js';
+import type { RateLimits } from './rate-limit/rate-limits.js';
+import { addClientRoutes } from './routes/client-routes.js';
+import { buildOpenApiDocument } from './openapi.js';
 
 /** Options for {@link createApp}. */
 export interface AppOptions extends ReadinessDependencies {
   /** Where request errors are logged. Required. */
   readonly logger: Logger;
+  /** The license services. Required. */
+  readonly keyward: Keyward;
+  /** Per-IP and per-key limits. Required. */
+  readonly rateLimits: RateLimits;
+  /** Metrics registry and counters. Required. */
+  readonly metrics: ServerMetrics;
+  /** Resolves the client address (trusted proxies). Required. */
+  readonly clientIp: ClientIpResolver;
+  /** Adds the admin API (kept apart so the app can be built without it). Default: none. */
+  readonly addAdminRoutes?: (router: Router) => void;
+  /** Largest JSON body accepted, in bytes; larger bodies get 413. Default 16,384. */
+  readonly bodyLimitBytes?: number;
   /** Longest wait per readiness probe in `GET /readyz`. Default: 2 000 ms. */
   readonly readinessTimeoutMs?: number;
 }
 
-/**
- * Builds the HTTP application. For now it only answers the health endpoints:
- * - `GET /healthz`: 200 `{ status: 'ok' }` while the process serves requests (liveness).
- * - `GET /readyz`: 200 when Redis and MongoDB both answer, else 503 naming the failed checks
- *   (readiness: take the instance out of rotation, do not restart it).
- *
- * @param options - Clients and logger; see {@link AppOptions}.
- */
+/** Builds the HTTP application. */
 export function createApp(options: AppOptions): Koa {
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 2_000;
-  const { logger } = options;
+  const { logger, metrics } = options;
   const app = new Koa();
   const router = new Router();
 
@@ -43,9 +64,36 @@ export function createApp(options: AppOptions): Koa {
     };
   });
 
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.metricsText();
+  });
+
+  const openApi = buildOpenApiDocument();
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApi;
+  });
+
+  addClientRoutes(router, options);
+  options.addAdminRoutes?.(router);
+
+  app.use(requestId());
+  // Timed outside the boundary, so the status it records is the one the client got.
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = typeof ctx['_matchedRoute'] === 'string' ? ctx['_matchedRoute'] : 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+    }
+  });
+  app.use(errorBoundary(logger));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: options.bodyLimitBytes ?? 16_384, encoding: 'utf-8' }));
   app.use(router.routes());
-  app.use(router.allowedMethods());
-  // Koa's one error listener: without it Koa prints errors to stderr outside our JSON logs.
+  app.use(router.allowedMethods({ throw: false }));
+  // Koa's one error listener: errors the boundary did not catch (e.g. in a socket) are logged here.
   app.on('error', (error: unknown) => logger.error({ err: error }, 'request failed'));
   return app;
 }

@@ -1,62 +1,113 @@
+/** The server's configuration: parsed once, from the environment, by its composition root. */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { z } from 'zod';
 
-/** Environment variables as `process.env` holds them. */
-export type Environment = Readonly<Record<string, string | undefined>>;
+import {
+  type LOG_LEVELS,
+  connectionVariables,
+  parseEnvironment,
+  secretVariables,
+  unsetIfEmpty,
+  type Environment,
+} from '../lib/config/environment.js';
+import { loadPlanCatalogue, type PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 
-/** Log levels pino accepts. */
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { parseEnvironment, type Environment } from '../lib/config/environment.js';
 
-/** One of {@link logLevels}. */
-export type LogLevel = (typeof logLevels)[number];
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** An empty variable (`PORT=`) means "not set", so it gets the default instead of failing as 0. */
-const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+const positiveInt = (fallback: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback));
 
 /**
  * The server's environment variables, with their defaults. Exported so launchers that set some
  * of them (scripts/start.ts) can reuse the same rules.
  */
 export const serverEnvironment = z.object({
-  /** HTTP port. Default: 8080. */
+  /** HTTP port. Default 8080. */
   PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65_535).default(8080)),
-  /** Interface to listen on. Default: 127.0.0.1. */
+  /** Interface to listen on. Default 127.0.0.1. */
   HOST: z.preprocess(unsetIfEmpty, z.string().default('127.0.0.1')),
-  /** Redis URL. Required. */
-  REDIS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
-  /** MongoDB connection string. Required. Not parsed as a URL: a replica-set seed list is not one. */
-  MONGODB_URL: z.preprocess(
-    unsetIfEmpty,
-    z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string'),
-  ),
-  /** Directory for local data, relative to the working directory. Default: `.keyward`. */
+  ...connectionVariables,
+  ...secretVariables,
+  /** Directory for local data, relative to the working directory. Default `.keyward`. */
   KEYWARD_DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('.keyward')),
-  /** pino log level. Default: info. */
-  LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(logLevels).default('info')),
+  /** Plan catalogue (JSON). Default `config/plans.json` in the project. */
+  KEYWARD_PLANS_FILE: z.preprocess(unsetIfEmpty, z.string().optional()),
+  /** Proxies whose X-Forwarded-For is believed: comma-separated IPs, CIDRs or `loopback`. Default none. */
+  TRUSTED_PROXIES: z.preprocess(unsetIfEmpty, z.string().default('')),
+  /** Largest JSON body, in bytes. Default 16384. */
+  BODY_LIMIT_BYTES: positiveInt(16_384),
+  /** Requests per minute per client IP (validate, activate, deactivate). Default 600. */
+  RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt(600),
+  /** Requests per minute per key. Default 300. */
+  RATE_LIMIT_PER_KEY_PER_MINUTE: positiveInt(300),
+  /** Longest a cached license is served without reloading, in ms. Default 5000. */
+  CACHE_MAX_STALE_MS: positiveInt(5_000),
+  /** Licenses kept in the cache. Default 200000. */
+  CACHE_MAX_ENTRIES: positiveInt(200_000),
+  /** Lifetime of validation tokens, in seconds. Default 259200 (3 days). */
+  TOKEN_TTL_SECONDS: positiveInt(259_200),
+  /** Prefix of the validation event streams (`<prefix>:{n}`). Default `keyward:events`. */
+  EVENT_STREAM_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward:events')),
+  /** Number of event stream partitions (spread over Redis Cluster slots). Default 16. */
+  EVENT_STREAM_PARTITIONS: positiveInt(16),
+  /** Length each partition stream is trimmed to, approximately. Default 100000. */
+  EVENT_STREAM_MAX_LENGTH: positiveInt(100_000),
+  /** Validity after the period end, in seconds (renewal webhooks arrive late). Default 0. */
+  EXPIRY_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(0)),
 });
 
-/** The server's configuration, parsed once by its composition root. */
+/** The server's configuration. */
 export interface ServerConfig {
-  /** HTTP port; 0 picks a free one. */
   readonly port: number;
-  /** Interface to listen on. */
   readonly host: string;
-  /** Redis URL. */
   readonly redisUrl: string;
-  /** MongoDB connection string. */
   readonly mongoUrl: string;
+  readonly mongoDb: string;
   /** Absolute directory for local data. */
   readonly dataDir: string;
-  /** pino log level. */
   readonly logLevel: LogLevel;
+  readonly secrets: { readonly digest: string; readonly encryption: string };
+  readonly signing: { readonly privateKey: string; readonly keyId: string; readonly ttlSeconds: number };
+  readonly plans: PlanCatalogue;
+  readonly trustedProxies: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly rateLimits: { readonly perIpPerMinute: number; readonly perKeyPerMinute: number };
+  readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number };
+  readonly expiryGraceMs: number;
+  readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
+}
+
+/** The project's default plan catalogue. */
+export const DEFAULT_PLANS_FILE = resolve(import.meta.dirname, '../config/plans.json');
+
+/** Reads and checks a plan catalogue file; the error names the file and the bad field. */
+export function readPlanCatalogue(file: string): PlanCatalogue {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Invalid configuration:\n  KEYWARD_PLANS_FILE: cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
+  }
+  try {
+    return loadPlanCatalogue(data);
+  } catch (error) {
+    throw new Error(`Invalid configuration:\n  KEYWARD_PLANS_FILE: ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /**
  * Reads the server configuration from environment variables.
  *
  * @param env - The variables, usually `process.env`.
- * @param cwd - Directory a relative `KEYWARD_DATA_DIR` is resolved against.
+ * @param cwd - Directory relative paths are resolved against.
  * @throws Error naming every bad variable and what is wrong with it.
  */
 export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
@@ -66,26 +117,17 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     host: parsed.HOST,
     redisUrl: parsed.REDIS_URL,
     mongoUrl: parsed.MONGODB_URL,
+    mongoDb: parsed.MONGODB_DB,
     dataDir: resolve(cwd, parsed.KEYWARD_DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
+    secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
+    signing: { privateKey: parsed.KEYWARD_SIGNING_KEY, keyId: parsed.KEYWARD_SIGNING_KEY_ID, ttlSeconds: parsed.TOKEN_TTL_SECONDS },
+    plans: readPlanCatalogue(parsed.KEYWARD_PLANS_FILE === undefined ? DEFAULT_PLANS_FILE : resolve(cwd, parsed.KEYWARD_PLANS_FILE)),
+    trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy !== ''),
+    bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+    rateLimits: { perIpPerMinute: parsed.RATE_LIMIT_PER_IP_PER_MINUTE, perKeyPerMinute: parsed.RATE_LIMIT_PER_KEY_PER_MINUTE },
+    cache: { maxStaleMs: parsed.CACHE_MAX_STALE_MS, maxEntries: parsed.CACHE_MAX_ENTRIES },
+    expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
+    events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS, maxStreamLength: parsed.EVENT_STREAM_MAX_LENGTH },
   };
-}
-
-/**
- * Validates environment variables against a schema of them, failing fast with one line per bad
- * variable. Values are never echoed: URLs carry credentials.
- *
- * @param schema - An object schema keyed by variable name.
- * @param env - The variables, usually `process.env`.
- * @throws Error whose message names each bad variable.
- */
-export function parseEnvironment<Schema extends z.ZodType>(schema: Schema, env: Environment): z.output<Schema> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    const unset = issue.code === 'invalid_type' && (env[name] ?? '') === '';
-    return `  ${name}: ${unset ? 'is required but not set' : issue.message}`;
-  });
-  throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
 }

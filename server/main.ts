@@ -1,46 +1,110 @@
+/**
+ * Composition root of the HTTP server: parses nothing itself (the config comes in), builds the
+ * clients, services, sink, limits and metrics, hands them to the app, and listens. Graceful
+ * shutdown: stop accepting, finish requests in flight, flush the event buffer, then close.
+ */
 import { once } from 'node:events';
 import { realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
+import { type Router } from '@koa/router';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 
+import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
 import { createApp } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
+import { RedisStreamEventSink } from './events/redis-stream-event-sink.js';
+import { createClientIpResolver } from './http/client-ip.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
+import { RateLimits } from './rate-limit/rate-limits.js';
 
 /** A listening Keyward HTTP server. */
 export interface RunningServer {
   /** Base URL it listens on, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  /** Stops accepting connections, lets requests in flight finish, then closes Redis and MongoDB. */
+  /** The services behind it (tests and the worker-in-process launcher use them). */
+  readonly keyward: Keyward;
+  /** Stops accepting connections, lets requests in flight finish, flushes events, closes clients. */
   stop(): Promise<void>;
 }
 
-/**
- * Composition root of the HTTP server: builds the logger and the clients from `config`, hands
- * them to the app, and listens.
- *
- * Neither client is awaited here: a data store that is down at start makes `/readyz` answer
- * 503 until it comes up, rather than keeping the process from starting.
- *
- * @param config - Parsed configuration (see `parseServerConfig`).
- */
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const logger = pino({ name: 'keyward-server', level: config.logLevel });
-  const redis = new Redis(config.redisUrl);
-  // ioredis reconnects on its own; without a listener it prints every failure to stderr.
-  redis.on('error', (error: unknown) => logger.warn({ err: error }, 'redis connection error'));
+/** Extra wiring a caller may add (the admin API, from its own module). */
+export interface StartServerOptions {
+  /** Adds routes to the router (e.g. the admin API). */
+  readonly addRoutes?: (router: Router, context: { keyward: Keyward; mongo: MongoClient; logger: Logger }) => void;
+  /** Logger to use. Default: pino at the configured level. */
+  readonly logger?: Logger;
+}
+
+/** Connections that must fail fast rather than queue while Redis is away (hot path helpers). */
+const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 250 } as const;
+
+/** Builds everything from `config` and listens. */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ name: 'keyward-server', level: config.logLevel });
+  const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  const sinkRedis = new Redis(config.redisUrl, FAIL_FAST);
+  const limitRedis = new Redis(config.redisUrl, FAIL_FAST);
+  for (const client of [redis, sinkRedis, limitRedis]) client.on('error', warn('redis connection error'));
   const mongo = new MongoClient(config.mongoUrl);
 
-  const app = createApp({ redis, mongo, logger });
+  const closeClients = async (): Promise<void> => {
+    for (const client of [redis, sinkRedis, limitRedis]) {
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    }
+    await mongo.close();
+  };
+
+  let keyward: Keyward;
+  const sink = new RedisStreamEventSink({ redis: sinkRedis, logger, ...config.events });
+  try {
+    await mongo.connect();
+    keyward = await createKeyward({
+      db: mongo.db(config.mongoDb),
+      redis,
+      plans: config.plans,
+      secrets: config.secrets,
+      signing: config.signing,
+      cache: config.cache,
+      expiryGraceMs: config.expiryGraceMs,
+      onValidation: (event) => sink.append(event),
+      onError: warn('background sync failed'),
+    });
+  } catch (error) {
+    await sink.close(0);
+    await closeClients();
+    throw error;
+  }
+
+  const metrics = createServerMetrics({ sink, cacheEntries: () => keyward.cache.size });
+  const rateLimits = new RateLimits({
+    redis: limitRedis,
+    perIp: { points: config.rateLimits.perIpPerMinute, durationSeconds: 60 },
+    perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
+  });
+  const app = createApp({
+    redis,
+    mongo,
+    logger,
+    keyward,
+    metrics,
+    rateLimits,
+    clientIp: createClientIpResolver(config.trustedProxies),
+    bodyLimitBytes: config.bodyLimitBytes,
+    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, mongo, logger }) } : {}),
+  });
   const server = app.listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {
-    redis.disconnect();
-    await mongo.close();
+    await keyward.close();
+    await sink.close(0);
+    await closeClients();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -49,21 +113,28 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   return {
     url,
+    keyward,
     async stop() {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       // close() waits for keep-alive sockets; idle ones can go now, busy ones after their response.
       server.closeIdleConnections();
       await closed;
-      // QUIT would wait in ioredis's offline queue while Redis is unreachable.
-      await Promise.all([redis.status === 'ready' ? redis.quit() : redis.disconnect(), mongo.close()]);
+      await sink.close(5_000);
+      const { buffered, dropped } = sink.stats();
+      if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
+      await keyward.close();
+      await closeClients();
       logger.info('server stopped');
     },
   };
 }
 
+/** How production wires the server: with the admin API. */
+export const serverWiring: StartServerOptions = {};
+
 /** Runs the server until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
-  const server = await startServer(parseServerConfig(process.env, process.cwd()));
+  const server = await startServer(parseServerConfig(process.env, process.cwd()), serverWiring);
   const shutdown = (): void => {
     // A connection that never finishes must not keep the process alive forever.
     setTimeout(() => process.exit(1), 10_000).unref();

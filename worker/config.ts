@@ -1,21 +1,13 @@
 import { z } from 'zod';
 
-/** Environment variables as `process.env` holds them. */
-export type Environment = Readonly<Record<string, string | undefined>>;
+import { connectionVariables, parseEnvironment, type Environment } from '../lib/config/environment.js';
 
-/** An empty variable means "not set". */
-const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+export type { Environment } from '../lib/config/environment.js';
 
 const workerEnvironment = z.object({
-  /** Redis URL. Required. */
-  REDIS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
-  /** MongoDB connection string. Required. */
-  MONGODB_URL: z.preprocess(
-    unsetIfEmpty,
-    z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string'),
-  ),
-  /** pino log level. Default: info. */
-  LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  REDIS_URL: connectionVariables.REDIS_URL,
+  MONGODB_URL: connectionVariables.MONGODB_URL,
+  LOG_LEVEL: connectionVariables.LOG_LEVEL,
 });
 
 /** The worker's configuration, parsed once by its composition root. */
@@ -35,14 +27,6 @@ export interface WorkerConfig {
  * @throws Error naming every bad variable (values are never echoed: URLs carry credentials).
  */
 export function parseWorkerConfig(env: Environment): WorkerConfig {
-  const result = workerEnvironment.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      const unset = issue.code === 'invalid_type' && (env[name] ?? '') === '';
-      return `  ${name}: ${unset ? 'is required but not set' : issue.message}`;
-    });
-    throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
-  }
-  return { redisUrl: result.data.REDIS_URL, mongoUrl: result.data.MONGODB_URL, logLevel: result.data.LOG_LEVEL };
+  const parsed = parseEnvironment(workerEnvironment, env);
+  return { redisUrl: parsed.REDIS_URL, mongoUrl: parsed.MONGODB_URL, logLevel: parsed.LOG_LEVEL };
 }

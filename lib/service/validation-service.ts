@@ -36,9 +36,9 @@ export interface ValidationServiceOptions {
 /** What the client claims in the body. */
 export interface ValidationInput {
   readonly key: unknown;
-  readonly fingerprint?: string;
-  readonly product?: string;
-  readonly domain?: string;
+  readonly fingerprint?: string | undefined;
+  readonly product?: string | undefined;
+  readonly domain?: string | undefined;
 }
 
 /** What the server saw of the request. */

@@ -1,77 +1,55 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
-import { describe, expect, it, onTestFinished } from 'vitest';
+/** Operations routes: liveness, readiness, metrics and the OpenAPI document. */
+import { describe, expect, it } from 'vitest';
 
 import { startRedisServer } from '../../embedded/redis-server.js';
-import { createApp, type AppOptions } from '../../server/app.js';
-import { mongoUrl, redisUrl } from '../setup/services.js';
+import { generateKey } from '../../lib/keys/generate-key.js';
+import { startTestServer } from '../support/server-fixture.js';
 
-const silent = pino({ level: 'silent' });
-
-/** Serves the app on a free port until the test finishes; returns its base URL. */
-async function serve(options: AppOptions): Promise<string> {
-  const server = createApp(options).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** Clients on the shared test servers, closed when the test finishes. */
-async function connectClients(): Promise<{ redis: Redis; mongo: MongoClient }> {
-  const redis = new Redis(redisUrl());
-  const mongo = await new MongoClient(mongoUrl()).connect();
-  onTestFinished(async () => {
-    await Promise.all([redis.quit(), mongo.close()]);
-  });
-  return { redis, mongo };
-}
-
-describe('health routes: happy path', () => {
+describe('operations routes: happy path', () => {
   it('GET /healthz answers 200 ok', async () => {
-    const base = await serve({ ...(await connectClients()), logger: silent });
-
-    const response = await fetch(`${base}/healthz`);
-
+    const { url } = await startTestServer();
+    const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
   it('GET /readyz answers 200 when Redis and MongoDB both answer', async () => {
-    const base = await serve({ ...(await connectClients()), logger: silent });
-
-    const response = await fetch(`${base}/readyz`);
-
+    const { url } = await startTestServer();
+    const response = await fetch(`${url}/readyz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ready', checks: { redis: 'ok', mongo: 'ok' } });
   });
+
+  it('GET /metrics exposes validation counts and event-sink counters in Prometheus text', async () => {
+    const server = await startTestServer();
+    await server.post('/v1/licenses/validate', { key: generateKey() });
+    const response = await fetch(`${server.url}/metrics`);
+    const text = await response.text();
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(text).toMatch(/keyward_validations_total\{code="NOT_FOUND"\} 1/);
+    expect(text).toContain('keyward_events_dropped_total');
+    expect(text).toContain('keyward_http_request_duration_seconds_bucket');
+  });
+
+  it('GET /openapi.json describes every route the server answers', async () => {
+    const { url } = await startTestServer();
+    const document = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    for (const path of ['/v1/licenses/validate', '/v1/licenses/activate', '/v1/licenses/deactivate', '/healthz', '/readyz', '/metrics']) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
+    const validate = document.paths['/v1/licenses/validate'] as { post: { requestBody: { content: { 'application/json': { schema: { required: string[] } } } } } };
+    expect(validate.post.requestBody.content['application/json'].schema.required).toEqual(['key']);
+  });
 });
 
-describe('health routes: a data store is down', () => {
+describe('operations routes: a data store is down', () => {
   it('GET /readyz answers 503 naming Redis when its server has stopped', async () => {
     const doomed = await startRedisServer();
-    const redis = new Redis(doomed.url, { lazyConnect: true });
-    // Reconnection failures are the point of this test, not noise to print.
-    redis.on('error', () => undefined);
-    await redis.connect();
-    const mongo = await new MongoClient(mongoUrl()).connect();
-    onTestFinished(async () => {
-      redis.disconnect();
-      await mongo.close();
-    });
-    const base = await serve({ redis, mongo, logger: silent, readinessTimeoutMs: 300 });
-
+    const { url } = await startTestServer({ redisUrl: doomed.url });
     await doomed.stop();
-    const response = await fetch(`${base}/readyz`);
-
+    const response = await fetch(`${url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({
-      status: 'unavailable',
-      checks: { redis: 'failed', mongo: 'ok' },
-      failed: ['redis'],
-    });
+    expect(await response.json()).toEqual({ status: 'unavailable', checks: { redis: 'failed', mongo: 'ok' }, failed: ['redis'] });
   });
 });

@@ -1,0 +1,155 @@
+/**
+ * The validation event contract: one Redis stream entry per validation, valid or not
+ * (design.md, Events and abuse detection). The server encodes, the abuse workers decode; both go
+ * through this module so that the two sides cannot drift apart.
+ *
+ * Wire format: a flat field/value list as XADD takes it and XRANGE / XREADGROUP return it. Every
+ * value is a string; `at` is decimal epoch milliseconds; a null field is left out (and read back
+ * as null) rather than written as an empty string, which stays a real value.
+ */
+import { z } from 'zod';
+
+import { VALIDATION_CODES, type ValidationCode } from '../validation/validation-code.js';
+
+/** One validation, as recorded for abuse detection. */
+export interface ValidationEvent {
+  /** When the server answered, in epoch milliseconds. */
+  readonly at: number;
+  /**
+   * The license the key belongs to. Null exactly when there is none: MALFORMED_KEY and NOT_FOUND.
+   * Set for every other code, PRODUCT_MISMATCH included (the answer hides the license from the
+   * client, but the event must still be routed and counted by it).
+   */
+  readonly licenseId: string | null;
+  /** HMAC-SHA256 of the canonical key, 64 lower-case hex characters; null only for MALFORMED_KEY. */
+  readonly keyDigest: string | null;
+  /** Client IP as the server saw it (after trusted-proxy handling). */
+  readonly ip: string;
+  /** `Origin` request header. */
+  readonly origin: string | null;
+  /** `Referer` request header. */
+  readonly referer: string | null;
+  /** The domain the request claims to run on (request body). */
+  readonly domain: string | null;
+  /** The machine fingerprint the request claims (request body). */
+  readonly fingerprint: string | null;
+  /** The product the request claims (request body). */
+  readonly product: string | null;
+  /** `User-Agent` request header. */
+  readonly userAgent: string | null;
+  /** The answer given. */
+  readonly code: ValidationCode;
+}
+
+/** Codes for which no license was found, so `licenseId` is null. */
+const LICENSE_LESS_CODES: ReadonlySet<ValidationCode> = new Set(['MALFORMED_KEY', 'NOT_FOUND']);
+
+const optionalText = z.string().nullable();
+
+/**
+ * Schema of a {@link ValidationEvent}, with the cross-field rules: `keyDigest` is null exactly
+ * for MALFORMED_KEY, and `licenseId` is null exactly for MALFORMED_KEY and NOT_FOUND.
+ */
+export const validationEventSchema: z.ZodType<ValidationEvent> = z
+  .object({
+    at: z.number().int('must be an integer').nonnegative('must not be negative').max(Number.MAX_SAFE_INTEGER),
+    licenseId: z.string().min(1, 'must not be empty').nullable(),
+    // Same shape as lib/keys/key-digest.ts produces.
+    keyDigest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters')
+      .nullable(),
+    ip: z.string().min(1, 'must not be empty'),
+    origin: optionalText,
+    referer: optionalText,
+    domain: optionalText,
+    fingerprint: optionalText,
+    product: optionalText,
+    userAgent: optionalText,
+    code: z.enum(VALIDATION_CODES),
+  })
+  .strict()
+  .superRefine((event, context) => {
+    const malformed = event.code === 'MALFORMED_KEY';
+    if (malformed !== (event.keyDigest === null)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['keyDigest'],
+        message: malformed ? 'must be null for MALFORMED_KEY' : `is required for ${event.code}`,
+      });
+    }
+    const licenseLess = LICENSE_LESS_CODES.has(event.code);
+    if (licenseLess !== (event.licenseId === null)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['licenseId'],
+        message: licenseLess ? `must be null for ${event.code}` : `is required for ${event.code}`,
+      });
+    }
+  });
+
+/** The fields that may be null, hence absent from an entry. */
+const NULLABLE_FIELDS = ['licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent'] as const;
+
+/** Every field of the wire format, in the order written. */
+const FIELDS: readonly (keyof ValidationEvent)[] = ['at', 'code', 'ip', ...NULLABLE_FIELDS];
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELDS);
+
+/**
+ * Encodes an event as the flat field/value list that XADD takes, null fields left out.
+ * Does not validate: the type is the check on the hot path, and workers validate on decode.
+ */
+export function encodeValidationEvent(event: ValidationEvent): string[] {
+  const fields: string[] = ['at', String(event.at), 'code', event.code, 'ip', event.ip];
+  for (const name of NULLABLE_FIELDS) {
+    const value = event[name];
+    if (value !== null) fields.push(name, value);
+  }
+  return fields;
+}
+
+/** What {@link decodeValidationEvent} found: the event, or why the entry is not one. */
+export type DecodeValidationEventResult =
+  | { readonly ok: true; readonly event: ValidationEvent }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Decodes a stream entry's field/value list (as XRANGE or XREADGROUP return it). A bad entry is
+ * reported, never thrown, so that a worker can record it as poison and move on.
+ *
+ * Fields this version does not know are ignored: producers can then add a field before every
+ * consumer has been upgraded to read it.
+ */
+export function decodeValidationEvent(fields: readonly string[]): DecodeValidationEventResult {
+  if (fields.length % 2 !== 0) return { ok: false, error: `odd number of field/value items (${fields.length})` };
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    if (!KNOWN_FIELDS.has(name)) continue;
+    if (Object.hasOwn(raw, name)) return { ok: false, error: `${name}: appears more than once` };
+    raw[name] = value;
+  }
+
+  const at = raw.at;
+  if (at === undefined) return { ok: false, error: 'at: is missing' };
+  // Digits only: Number() would also accept '', ' 1', '0x10' and '1e3'.
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(at)) return { ok: false, error: `at: must be decimal epoch milliseconds, got "${at}"` };
+
+  const candidate: Record<string, unknown> = { ...raw, at: Number(at) };
+  for (const name of NULLABLE_FIELDS) candidate[name] ??= null;
+
+  const parsed = validationEventSchema.safeParse(candidate);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'event';
+  return { ok: false, error: `${field}: ${issue?.message ?? 'is invalid'}` };
+}
+
+/**
+ * The key an event is partitioned by: its license, else its key digest, else (for a malformed
+ * key) the client IP, so that all the events of one license land in one stream partition.
+ */
+export function routingKeyOf(event: ValidationEvent): string {
+  return event.licenseId ?? event.keyDigest ?? event.ip;
+}

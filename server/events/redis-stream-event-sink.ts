@@ -1,0 +1,354 @@
+/**
+ * The Redis implementation of the event sink: validation events are buffered in memory and
+ * written in the background to partitioned Redis streams (design.md, Events and abuse detection).
+ *
+ * Delivery is at-least-once while the process lives: an event leaves the buffer only once Redis
+ * has acknowledged its XADD, so a batch that fails is sent again (and a reply lost with a dropped
+ * connection can mean a duplicate entry, which consumers tolerate). What is still buffered when
+ * the process dies is lost: the buffer is the price of never making a validation wait.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import { ConfigurationError } from '../../lib/errors/keyward-error.js';
+import { allStreamKeys, checkStreamPrefix, DEFAULT_STREAM_PREFIX, partitionOf } from '../../lib/events/stream-partition.js';
+import { encodeValidationEvent, routingKeyOf, type ValidationEvent } from '../../lib/events/validation-event.js';
+import type { EventSink, EventSinkStats } from './event-sink.js';
+
+/** Options for {@link RedisStreamEventSink}. */
+export interface RedisStreamEventSinkOptions {
+  /**
+   * The connection events are written on. Required.
+   *
+   * Give the sink a connection of its own, made for failing fast, so that a Redis outage shows up
+   * as failed flushes (retried from the buffer) instead of commands piling up in the client:
+   * `new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })`. A client made
+   * otherwise is accepted (a warning is logged) but makes `flush()` and `close()` wait on its
+   * own queueing and retries. The sink never connects, quits or listens to the client: its
+   * owner does (and should handle its `error` events).
+   */
+  readonly redis: Redis;
+  /** Number of stream partitions (see lib/events/stream-partition.ts). Default: 16. */
+  readonly partitions?: number;
+  /** Key prefix of the streams, without braces. Default: `'keyward:events'`. */
+  readonly streamPrefix?: string;
+  /**
+   * Most events held in memory, including a batch in flight; beyond it new events are dropped
+   * and counted. Default: 100 000 (tens of MB at worst, a few seconds of peak traffic).
+   */
+  readonly maxBuffered?: number;
+  /** Most events sent in one pipeline. Default: 1 000. */
+  readonly batchSize?: number;
+  /**
+   * How long an appended event may wait for company before a flush starts, in ms; also the first
+   * retry delay after a failure, doubled on each further failure up to 1 s (or up to this
+   * interval, when it is longer). Default: 25.
+   */
+  readonly flushIntervalMs?: number;
+  /**
+   * Length each partition stream is trimmed to, approximately (`XADD … MAXLEN ~ n`: Redis trims
+   * whole internal nodes only, so a stream may hold somewhat more). Default: 100 000, about
+   * 22 MB per partition at ~220 bytes an entry (350 MB for 16 partitions when all are full).
+   */
+  readonly maxStreamLength?: number;
+  /** Where delivery trouble is reported (once per outage, not once per event). Default: none. */
+  readonly logger?: Logger;
+}
+
+/** Longest wait between two delivery attempts while Redis keeps failing, in ms. */
+const MAX_RETRY_DELAY_MS = 1_000;
+/** Default bound of {@link RedisStreamEventSink.close}, in ms. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * Buffers validation events and appends them to `<streamPrefix>:{<partition>}` streams with
+ * pipelined `XADD … MAXLEN ~ n * field value …`, one entry per event. See {@link EventSink}.
+ */
+export class RedisStreamEventSink implements EventSink {
+  private readonly redis: Redis;
+  private readonly partitions: number;
+  private readonly streamKeys: readonly string[];
+  private readonly maxBuffered: number;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxLenArgument: string;
+  private readonly logger: Logger | undefined;
+
+  private readonly queue = new EventQueue();
+  private appended = 0;
+  private dropped = 0;
+  private failedFlushes = 0;
+  private consecutiveFailures = 0;
+  private reportedDrop = false;
+  private closed = false;
+  private draining = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The drain in progress, if any: drains run one after another, so one pipeline at a time. */
+  private drainChain: Promise<boolean> = Promise.resolve(true);
+
+  /**
+   * @param options - The connection and limits; see {@link RedisStreamEventSinkOptions}.
+   * @throws ConfigurationError naming the first invalid option.
+   */
+  constructor(options: RedisStreamEventSinkOptions) {
+    const redis: unknown = options.redis;
+    if (typeof redis !== 'object' || redis === null || typeof (redis as Partial<Redis>).pipeline !== 'function') {
+      throw new ConfigurationError('redis', 'must be an ioredis client');
+    }
+    this.redis = options.redis;
+    this.partitions = integerOption('partitions', options.partitions, 16, 1, 16_384);
+    const streamPrefix = options.streamPrefix ?? DEFAULT_STREAM_PREFIX;
+    checkStreamPrefix(streamPrefix, 'streamPrefix');
+    this.streamKeys = allStreamKeys(this.partitions, streamPrefix);
+    this.maxBuffered = integerOption('maxBuffered', options.maxBuffered, 100_000, 1);
+    this.batchSize = integerOption('batchSize', options.batchSize, 1_000, 1);
+    this.flushIntervalMs = integerOption('flushIntervalMs', options.flushIntervalMs, 25, 1, 60_000);
+    this.maxLenArgument = String(integerOption('maxStreamLength', options.maxStreamLength, 100_000, 1));
+    this.logger = options.logger;
+
+    const { enableOfflineQueue, maxRetriesPerRequest } = this.redis.options;
+    if (enableOfflineQueue !== false || maxRetriesPerRequest === null || (maxRetriesPerRequest ?? 20) > 1) {
+      this.logger?.warn(
+        { enableOfflineQueue, maxRetriesPerRequest },
+        'event sink connection queues commands while Redis is down; use enableOfflineQueue: false, maxRetriesPerRequest: 1',
+      );
+    }
+  }
+
+  /** {@inheritDoc EventSink.append} */
+  append(event: ValidationEvent): void {
+    // When full, the new event is the one dropped: the oldest ones sit at the head, possibly in a
+    // pipeline right now, and evicting them would race with that pipeline's acknowledgement. The
+    // loss is the same one event either way.
+    if (this.closed || this.queue.size >= this.maxBuffered) {
+      this.dropped += 1;
+      if (!this.reportedDrop) {
+        this.reportedDrop = true;
+        this.logger?.warn({ maxBuffered: this.maxBuffered, closed: this.closed }, 'event buffer full or closed: dropping events');
+      }
+      return;
+    }
+    this.queue.push(event);
+    if (this.timer === undefined && !this.draining) this.schedule(this.flushIntervalMs);
+  }
+
+  /** {@inheritDoc EventSink.stats} */
+  stats(): EventSinkStats {
+    return { buffered: this.queue.size, appended: this.appended, dropped: this.dropped, failedFlushes: this.failedFlushes };
+  }
+
+  /** {@inheritDoc EventSink.flush} */
+  async flush(): Promise<void> {
+    await this.drain();
+  }
+
+  /**
+   * {@inheritDoc EventSink.close}
+   *
+   * Retries with the usual backoff until the buffer is empty or `timeoutMs` (default 5 000) has
+   * passed. Does not close the Redis connection, which belongs to the caller.
+   */
+  async close(timeoutMs: number = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    this.closed = true;
+    this.cancelTimer();
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    while (this.queue.size > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const delivered = await withinMs(this.drain(), remaining);
+      if (delivered === undefined) break;
+      if (!delivered) await waitMs(Math.min(this.retryDelayMs(), deadline - Date.now()));
+    }
+    if (this.queue.size > 0) {
+      this.logger?.warn({ undelivered: this.queue.size, timeoutMs }, 'event sink closed with events undelivered');
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain();
+    }, delayMs);
+    // Buffered analytics must not keep a finished process alive; close() is the orderly way out.
+    this.timer.unref();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Queues a drain after the one in progress; resolves to whether the buffer was emptied. Never rejects. */
+  private drain(): Promise<boolean> {
+    const run = this.drainChain.then(() => this.drainNow());
+    this.drainChain = run;
+    return run;
+  }
+
+  private async drainNow(): Promise<boolean> {
+    this.draining = true;
+    let emptied = false;
+    try {
+      emptied = await this.sendAll();
+    } catch (error) {
+      // sendBatch handles Redis errors itself; reaching here is a bug, which must not stop delivery.
+      this.failedFlushes += 1;
+      this.consecutiveFailures += 1;
+      this.logger?.error({ err: error }, 'event sink flush failed unexpectedly');
+    } finally {
+      this.draining = false;
+    }
+    if (!this.closed && this.timer === undefined && this.queue.size > 0) {
+      this.schedule(emptied ? this.flushIntervalMs : this.retryDelayMs());
+    }
+    return emptied;
+  }
+
+  private async sendAll(): Promise<boolean> {
+    while (this.queue.size > 0) {
+      if (!(await this.sendBatch())) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Sends the head of the buffer in one pipeline and removes from the buffer what Redis
+   * acknowledged or refused for good; the rest stays at the head, in order, for the next attempt.
+   *
+   * @returns Whether every event of the batch was settled (none is left to retry).
+   */
+  private async sendBatch(): Promise<boolean> {
+    const batch = this.queue.peek(this.batchSize);
+    const pipeline = this.redis.pipeline();
+    for (const event of batch) {
+      const stream = this.streamKeys[partitionOf(routingKeyOf(event), this.partitions)] as string;
+      pipeline.xadd(stream, 'MAXLEN', '~', this.maxLenArgument, '*', ...encodeValidationEvent(event));
+    }
+    let replies: [Error | null, unknown][] | null = null;
+    let pipelineError: unknown;
+    try {
+      replies = await pipeline.exec();
+    } catch (error) {
+      pipelineError = error;
+    }
+
+    const retry: ValidationEvent[] = [];
+    let acknowledged = 0;
+    let refused = 0;
+    let firstError: unknown;
+    batch.forEach((event, index) => {
+      const reply = replies?.[index];
+      const error = reply === undefined ? (pipelineError ?? new Error('no reply from Redis')) : reply[0];
+      if (error === null) {
+        acknowledged += 1;
+        return;
+      }
+      firstError ??= error;
+      if (isRefusedForGood(error)) refused += 1;
+      else retry.push(event);
+    });
+    this.queue.replaceHead(batch.length, retry);
+    this.appended += acknowledged;
+    this.dropped += refused;
+    if (refused > 0) {
+      this.logger?.error({ err: firstError, refused }, 'Redis refused validation events for good: dropped');
+    }
+
+    if (retry.length === 0) {
+      if (this.consecutiveFailures > 0) {
+        this.logger?.info({ failedAttempts: this.consecutiveFailures }, 'event delivery recovered');
+      }
+      this.consecutiveFailures = 0;
+      this.reportedDrop = false;
+      return true;
+    }
+    if (this.consecutiveFailures === 0) {
+      this.logger?.warn({ err: firstError, buffered: this.queue.size }, 'event delivery failing: buffering and retrying');
+    }
+    this.failedFlushes += 1;
+    this.consecutiveFailures += 1;
+    return false;
+  }
+
+  /** Doubles from `flushIntervalMs` with each consecutive failure, up to {@link MAX_RETRY_DELAY_MS} or `flushIntervalMs`. */
+  private retryDelayMs(): number {
+    const exponent = Math.min(this.consecutiveFailures, 16);
+    return Math.min(Math.max(MAX_RETRY_DELAY_MS, this.flushIntervalMs), this.flushIntervalMs * 2 ** exponent);
+  }
+}
+
+/**
+ * Whether retrying cannot help: Redis answered with a generic `ERR` (a malformed command) or
+ * `WRONGTYPE` (the stream key holds another type). Conditions that pass have their own prefixes
+ * (OOM, LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN, CLUSTERDOWN…) and are retried, as are
+ * connection errors, which are not replies at all.
+ */
+function isRefusedForGood(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError' && /^(ERR|WRONGTYPE) /.test(error.message);
+}
+
+/** The option's value or its default, checked to be an integer in `[min, max]`. */
+function integerOption(field: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
+    throw new ConfigurationError(field, `must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return resolved;
+}
+
+/** Resolves with the promise's value, or with undefined once `ms` have passed. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function waitMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/**
+ * A FIFO of events with O(1) push and removal at the head (an array and a head index, compacted
+ * once the consumed part dominates), so that 100 000 buffered events cost no `shift()` copying.
+ */
+class EventQueue {
+  private items: (ValidationEvent | undefined)[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(event: ValidationEvent): void {
+    this.items.push(event);
+  }
+
+  /** The first `count` events (fewer when the queue is shorter), left in place. */
+  peek(count: number): ValidationEvent[] {
+    return this.items.slice(this.head, this.head + count) as ValidationEvent[];
+  }
+
+  /**
+   * Removes the first `count` events, then puts `keep` (a subsequence of them, in order) back at
+   * the head. Only the head is touched, so events pushed meanwhile keep their place behind.
+   */
+  replaceHead(count: number, keep: readonly ValidationEvent[]): void {
+    const newHead = this.head + count - keep.length;
+    for (let i = this.head; i < newHead; i += 1) this.items[i] = undefined;
+    keep.forEach((event, i) => {
+      this.items[newHead + i] = event;
+    });
+    this.head = newHead;
+    if (this.head > 1_024 && this.head * 2 > this.items.length) {
+      this.items.copyWithin(0, this.head);
+      this.items.length -= this.head;
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Request bodies and query strings checked against a zod schema; a bad one is INVALID_REQUEST
+ * listing each problem.
+ */
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import { ApiError } from './api-error.js';
+
+function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, whole: string): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || whole, message: issue.message }));
+  const first = issues[0];
+  throw new ApiError('INVALID_REQUEST', first ? `${first.path}: ${first.message}` : 'The request is invalid.', { issues });
+}
+
+/**
+ * The request body (parsed by @koa/bodyparser) as the schema's output, or throws ApiError
+ * INVALID_REQUEST with `details.issues`.
+ */
+export function parseBody<Schema extends z.ZodType>(schema: Schema, ctx: Context): z.output<Schema> {
+  const body = (ctx.request as { body?: unknown }).body;
+  return parseInput(schema, body ?? {}, '(body)');
+}
+
+/**
+ * The query string as the schema's output (values arrive as strings, or arrays when a name is
+ * repeated), or throws ApiError INVALID_REQUEST with `details.issues`.
+ */
+export function parseQuery<Schema extends z.ZodType>(schema: Schema, ctx: Context): z.output<Schema> {
+  return parseInput(schema, { ...ctx.query }, '(query)');
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { ConfigurationError } from '../../lib/errors/keyward-error.js';
+import { allStreamKeys, partitionOf, streamKeyFor } from '../../lib/events/stream-partition.js';
+import {
+  decodeValidationEvent,
+  encodeValidationEvent,
+  routingKeyOf,
+  validationEventSchema,
+  type ValidationEvent,
+} from '../../lib/events/validation-event.js';
+import { VALIDATION_CODES } from '../../lib/validation/validation-code.js';
+
+const DIGEST = 'a'.repeat(64);
+
+const validEvent: ValidationEvent = {
+  at: Date.parse('2026-03-01T12:00:00.000Z'),
+  licenseId: 'lic_01HZX3',
+  keyDigest: DIGEST,
+  ip: '203.0.113.7',
+  origin: 'https://app.example.com',
+  referer: null,
+  domain: 'app.example.com',
+  fingerprint: null,
+  product: 'toolbox',
+  userAgent: 'Toolbox/2.1 (Windows NT 10.0)',
+  code: 'VALID',
+};
+
+const text = fc.option(fc.string({ unit: 'grapheme', maxLength: 40 }), { nil: null });
+
+/** Any event that satisfies the contract, the cross-field rules included. */
+const eventArbitrary: fc.Arbitrary<ValidationEvent> = fc
+  .record({
+    at: fc.maxSafeNat(),
+    code: fc.constantFrom(...VALIDATION_CODES),
+    licenseId: fc.string({ minLength: 1, maxLength: 30 }).map((id) => `lic_${id}`),
+    keyDigest: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString('hex')),
+    ip: fc.oneof(fc.ipV4(), fc.ipV6()),
+    origin: text,
+    referer: text,
+    domain: text,
+    fingerprint: text,
+    product: text,
+    userAgent: text,
+  })
+  .map((event) => ({
+    ...event,
+    licenseId: event.code === 'MALFORMED_KEY' || event.code === 'NOT_FOUND' ? null : event.licenseId,
+    keyDigest: event.code === 'MALFORMED_KEY' ? null : event.keyDigest,
+  }));
+
+/** Replaces the value of `field` in an encoded entry (adding the pair when absent). */
+function withField(fields: readonly string[], field: string, value: string): string[] {
+  const copy = [...fields];
+  const index = copy.indexOf(field);
+  if (index % 2 === 0) copy[index + 1] = value;
+  else copy.push(field, value);
+  return copy;
+}
+
+describe('validation event: encoding', () => {
+  it('round-trips every valid event through encode and decode', () => {
+    fc.assert(
+      fc.property(eventArbitrary, (event) => {
+        expect(validationEventSchema.safeParse(event).success).toBe(true);
+        expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('writes a flat field/value list and leaves null fields out', () => {
+    expect(encodeValidationEvent(validEvent)).toEqual([
+      'at', '1772366400000',
+      'code', 'VALID',
+      'ip', '203.0.113.7',
+      'licenseId', 'lic_01HZX3',
+      'keyDigest', DIGEST,
+      'origin', 'https://app.example.com',
+      'domain', 'app.example.com',
+      'product', 'toolbox',
+      'userAgent', 'Toolbox/2.1 (Windows NT 10.0)',
+    ]);
+  });
+
+  it('keeps an empty string apart from null', () => {
+    const event = { ...validEvent, referer: '' };
+    expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
+  });
+
+  it('ignores fields it does not know, so producers can add fields before consumers upgrade', () => {
+    const fields = [...encodeValidationEvent(validEvent), 'asn', '64496'];
+    expect(decodeValidationEvent(fields)).toEqual({ ok: true, event: validEvent });
+  });
+});
+
+describe('validation event: bad entries are reported with a reason, never thrown', () => {
+  const encoded = encodeValidationEvent(validEvent);
+  const table: Array<[string, string[], RegExp]> = [
+    ['odd number of items', encoded.slice(0, -1), /odd number/],
+    ['no time', encoded.slice(2), /^at: is missing/],
+    ['time not a number', withField(encoded, 'at', 'yesterday'), /^at: must be decimal epoch milliseconds/],
+    ['time in exponent form', withField(encoded, 'at', '1e12'), /^at:/],
+    ['negative time', withField(encoded, 'at', '-5'), /^at:/],
+    ['time beyond safe integers', withField(encoded, 'at', '9007199254740993'), /^at:/],
+    ['unknown code', withField(encoded, 'code', 'MAYBE'), /^code:/],
+    ['no IP', encoded.filter((_, i) => i !== 4 && i !== 5), /^ip:/],
+    ['empty IP', withField(encoded, 'ip', ''), /^ip: must not be empty/],
+    ['digest not hex', withField(encoded, 'keyDigest', 'Z'.repeat(64)), /^keyDigest: must be 64 lower-case hex/],
+    ['repeated field', [...encoded, 'ip', '198.51.100.1'], /^ip: appears more than once/],
+    ['VALID without a license', encoded.filter((_, i) => i !== 6 && i !== 7), /^licenseId: is required for VALID/],
+    ['NOT_FOUND with a license', withField(encoded, 'code', 'NOT_FOUND'), /^licenseId: must be null for NOT_FOUND/],
+    ['MALFORMED_KEY with a digest', withField(encoded, 'code', 'MALFORMED_KEY'), /^keyDigest: must be null for MALFORMED_KEY/],
+    [
+      'NOT_FOUND without a digest',
+      ['at', '1', 'code', 'NOT_FOUND', 'ip', '203.0.113.7'],
+      /^keyDigest: is required for NOT_FOUND/,
+    ],
+  ];
+
+  it.each(table)('%s', (_name, fields, reason) => {
+    const result = decodeValidationEvent(fields);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error).toMatch(reason);
+  });
+
+  it('never throws, whatever the list holds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('at', 'code', 'ip', 'licenseId', 'keyDigest', '__proto__'))), (fields) => {
+        const result = decodeValidationEvent(fields);
+        if (result.ok) expect(validationEventSchema.safeParse(result.event).success).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('validation event: routing', () => {
+  it.each([
+    ['the license when there is one', validEvent, 'lic_01HZX3'],
+    ['the key digest for NOT_FOUND', { ...validEvent, code: 'NOT_FOUND', licenseId: null }, DIGEST],
+    ['the IP for MALFORMED_KEY', { ...validEvent, code: 'MALFORMED_KEY', licenseId: null, keyDigest: null }, '203.0.113.7'],
+  ] as const)('routes by %s', (_name, event, key) => {
+    expect(routingKeyOf(event)).toBe(key);
+  });
+});
+
+/** Redis Cluster's key slot: CRC16 (XMODEM) of the hash tag, or of the whole key without one, mod 16384. */
+function clusterSlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open === -1 ? -1 : key.indexOf('}', open + 1);
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16_384;
+}
+
+describe('stream partitioning', () => {
+  it('names streams with the partition as a Redis Cluster hash tag', () => {
+    expect(streamKeyFor(7)).toBe('keyward:events:{7}');
+    expect(streamKeyFor(0, 'test:ev')).toBe('test:ev:{0}');
+    expect(allStreamKeys(3, 'p')).toEqual(['p:{0}', 'p:{1}', 'p:{2}']);
+  });
+
+  it('puts each partition on the slot of its tag whatever the prefix, and the 16 partitions on 16 slots', () => {
+    expect(clusterSlot('{user1000}.following')).toBe(clusterSlot('{user1000}.followers')); // the check itself
+    expect(clusterSlot('123456789')).toBe(0x31c3 % 16_384); // CRC16/XMODEM check value
+    for (const key of allStreamKeys(16)) {
+      expect(clusterSlot(key)).toBe(clusterSlot(key.replace('keyward:events', 'other:prefix')));
+    }
+    expect(new Set(allStreamKeys(16).map(clusterSlot)).size).toBe(16);
+  });
+
+  it('refuses prefixes and counts that would break the keys', () => {
+    expect(() => streamKeyFor(1, 'a{b}')).toThrow(ConfigurationError);
+    expect(() => streamKeyFor(1, '')).toThrow(ConfigurationError);
+    expect(() => streamKeyFor(-1)).toThrow(ConfigurationError);
+    expect(() => partitionOf('x', 0)).toThrow(ConfigurationError);
+    expect(() => partitionOf('x', 2.5)).toThrow(ConfigurationError);
+    expect(() => allStreamKeys(0)).toThrow(ConfigurationError);
+  });
+
+  it('hashes with FNV-1a 32-bit, so other languages can compute the same partition', () => {
+    // Published FNV-1a test vectors; a modulus of 2^32 shows the raw hash.
+    expect(partitionOf('', 2 ** 32)).toBe(0x811c9dc5);
+    expect(partitionOf('a', 2 ** 32)).toBe(0xe40c292c);
+    expect(partitionOf('foobar', 2 ** 32)).toBe(0xbf9cf968);
+  });
+
+  it.each([
+    ['lic_01HZX3', 8, 56],
+    [DIGEST, 5, 5],
+    ['203.0.113.7', 0, 32],
+    ['2001:db8::1', 7, 7],
+  ])('is stable: %s always goes to partition %i of 16 (%i of 64)', (key, of16, of64) => {
+    // Pinned values: a change here would split keys' events over two partitions during a deploy.
+    expect(partitionOf(key, 16)).toBe(of16);
+    expect(partitionOf(key, 64)).toBe(of64);
+  });
+
+  it('always answers a partition in range', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 1_024 }), (key, partitions) => {
+        const partition = partitionOf(key, partitions);
+        expect(Number.isInteger(partition)).toBe(true);
+        expect(partition).toBeGreaterThanOrEqual(0);
+        expect(partition).toBeLessThan(partitions);
+      }),
+    );
+  });
+
+  it.each([
+    ['sequential license ids', (i: number) => `lic_${i}`],
+    ['key digests', (i: number) => createHash('sha256').update(String(i)).digest('hex')],
+    ['sequential IPv4 addresses', (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],
+  ])('spreads %s evenly over 16 partitions (each within 10% of its share)', (_name, keyAt) => {
+    const counts = new Array<number>(16).fill(0);
+    for (let i = 0; i < 32_000; i += 1) {
+      const partition = partitionOf(keyAt(i), 16);
+      counts[partition] = (counts[partition] ?? 0) + 1;
+    }
+    for (const count of counts) {
+      expect(count).toBeGreaterThan(2_000 * 0.9);
+      expect(count).toBeLessThan(2_000 * 1.1);
+    }
+  });
+});
