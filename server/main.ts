@@ -16,6 +16,7 @@ import { pino, type Logger } from 'pino';
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
 import { createApp } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
+import type { EventSinkStats } from './events/event-sink.js';
 import { RedisStreamEventSink } from './events/redis-stream-event-sink.js';
 import { createClientIpResolver } from './http/client-ip.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
@@ -27,6 +28,10 @@ export interface RunningServer {
   readonly url: string;
   /** The services behind it (tests and the worker-in-process launcher use them). */
   readonly keyward: Keyward;
+  /** Delivers buffered validation events now (tests, and operators before maintenance). */
+  flushEvents(): Promise<void>;
+  /** Counters of the event sink. */
+  eventStats(): EventSinkStats;
   /** Stops accepting connections, lets requests in flight finish, flushes events, closes clients. */
   stop(): Promise<void>;
 }
@@ -114,6 +119,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   return {
     url,
     keyward,
+    flushEvents: () => sink.flush(),
+    eventStats: () => sink.stats(),
     async stop() {
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       // close() waits for keep-alive sockets; idle ones can go now, busy ones after their response.

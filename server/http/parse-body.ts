@@ -16,9 +16,14 @@ function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, wh
 
 /**
  * The request body (parsed by @koa/bodyparser) as the schema's output, or throws ApiError
- * INVALID_REQUEST with `details.issues`.
+ * INVALID_REQUEST with `details.issues` (UNSUPPORTED_MEDIA_TYPE for a body that is not JSON).
  */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, ctx: Context): z.output<Schema> {
+  // The body parser reads JSON only; any other declared type would silently read as `{}`.
+  const type = ctx.request.type;
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+  }
   const body = (ctx.request as { body?: unknown }).body;
   return parseInput(schema, body ?? {}, '(body)');
 }
