@@ -4,9 +4,17 @@
  * Copy the table into docs/benchmarks.md with the date and machine when figures change.
  */
 import { cpus } from 'node:os';
+import { benchHttp } from './http.bench.js';
 import { benchKeys } from './keys.bench.js';
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`Keyward benchmarks — Node ${process.version}, ${cpus().length} cores, ${cpu}`);
 console.log('\nKeys (single core, batches of 10,000 calls):');
 console.table(await benchKeys());
+
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+console.log(`\nValidate route (server in this process on embedded Redis and MongoDB-wire; autocannon in a child, 50 connections, ${seconds} s per run):`);
+const http = await benchHttp(seconds);
+console.table(http.rows);
+console.log('\nMemory with 100,000 licenses cached:');
+console.table(http.memory);

@@ -5,7 +5,6 @@
  * Order: request id (so every answer, errors included, carries one) → duration metric →
  * error boundary → JSON body (bounded) → routes.
  */
-import { bodyParser } from '@koa/bodyparser';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
@@ -14,6 +13,7 @@ import type { Keyward } from '../lib/service/create-keyward.js';
 import { checkReadiness, type ReadinessDependencies } from './check-readiness.js';
 import type { ClientIpResolver } from './http/client-ip.js';
 import { errorBoundary } from './http/error-boundary.js';
+import { jsonBody } from './http/json-body.js';
 import { requestId } from './http/request-id.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { RateLimits } from './rate-limit/rate-limits.js';
@@ -90,7 +90,7 @@ export function createApp(options: AppOptions): Koa {
     }
   });
   app.use(errorBoundary(logger));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: options.bodyLimitBytes ?? 16_384, encoding: 'utf-8' }));
+  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 16_384 }));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   // Koa's one error listener: errors the boundary did not catch (e.g. in a socket) are logged here.

@@ -91,6 +91,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     redis: limitRedis,
     perIp: { points: config.rateLimits.perIpPerMinute, durationSeconds: 60 },
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
+    onError: warn('rate-limit sync failed'),
   });
   const app = createApp({
     redis,
@@ -129,6 +130,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       await sink.close(5_000);
       const { buffered, dropped } = sink.stats();
       if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
+      await rateLimits.close();
       await keyward.close();
       await closeClients();
       logger.info('server stopped');

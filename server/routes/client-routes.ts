@@ -56,10 +56,10 @@ export function addClientRoutes(router: Router, options: ClientRoutesOptions): v
 
   router.post('/v1/licenses/validate', async (ctx) => {
     const context = contextOf(ctx);
-    refuseIfLimited(await rateLimits.consumeIp(context.ip), 'ip', metrics);
+    refuseIfLimited(rateLimits.consumeIp(context.ip), 'ip', metrics);
     const body = parseBody(validateBody, ctx);
     const prepared = keyward.validation.prepare(body.key);
-    if (prepared.digest !== null) refuseIfLimited(await rateLimits.consumeKey(prepared.digest), 'key', metrics);
+    if (prepared.digest !== null) refuseIfLimited(rateLimits.consumeKey(prepared.digest), 'key', metrics);
     const answer = await keyward.validation.validate(prepared, body, context);
     metrics.countValidation(answer.code);
     ctx.body = answer;
@@ -67,10 +67,10 @@ export function addClientRoutes(router: Router, options: ClientRoutesOptions): v
 
   router.post('/v1/licenses/activate', async (ctx) => {
     const context = contextOf(ctx);
-    refuseIfLimited(await rateLimits.consumeIp(context.ip), 'ip', metrics);
+    refuseIfLimited(rateLimits.consumeIp(context.ip), 'ip', metrics);
     const body = parseBody(activateBody, ctx);
     const prepared = keyward.validation.prepare(body.key);
-    if (prepared.digest !== null) refuseIfLimited(await rateLimits.consumeKey(prepared.digest), 'key', metrics);
+    if (prepared.digest !== null) refuseIfLimited(rateLimits.consumeKey(prepared.digest), 'key', metrics);
     const kind = body.fingerprint !== undefined ? 'machine' : 'domain';
     const value = body.fingerprint ?? body.domain ?? '';
     const result = await keyward.licenses.applyByKey(body.key, {
@@ -94,7 +94,7 @@ export function addClientRoutes(router: Router, options: ClientRoutesOptions): v
 
   router.post('/v1/licenses/deactivate', async (ctx) => {
     const context = contextOf(ctx);
-    refuseIfLimited(await rateLimits.consumeIp(context.ip), 'ip', metrics);
+    refuseIfLimited(rateLimits.consumeIp(context.ip), 'ip', metrics);
     const body = parseBody(deactivateBody, ctx);
     const kind = body.fingerprint !== undefined ? 'machine' : 'domain';
     const result = await keyward.licenses.applyByKey(body.key, {

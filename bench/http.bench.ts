@@ -1,0 +1,167 @@
+/**
+ * The validate route under load (issue 3), each figure beside a baseline from the same session:
+ * - cached hot path, valid key, beside a bare Koa route answering the same JSON without work
+ *   (goal: at least 0.6x its throughput, and p99 under 5 ms at half the measured maximum);
+ * - cache miss: every request a different key, read from MongoDB;
+ * - memory: resident size with 100,000 licenses in the cache.
+ * The server runs in this process on real Redis and MongoDB-wire servers started here; load
+ * comes from autocannon in a child process.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import { pino } from 'pino';
+
+import { startLocalServices } from '../embedded/local-services.js';
+import { generateTokenKeyPair } from '../lib/tokens/validation-token.js';
+import { DEFAULT_PLANS_FILE, readPlanCatalogue, type ServerConfig } from '../server/config.js';
+import { startServer, type RunningServer } from '../server/main.js';
+import type { License } from '../lib/lifecycle/license.js';
+import { runLoad, type LoadResult } from './autocannon-run.js';
+
+/** One row of the printed table. */
+export interface HttpBenchRow {
+  readonly benchmark: string;
+  readonly 'req/s': string;
+  readonly 'p50 ms': string;
+  readonly 'p99 ms': string;
+  readonly ratio: string;
+  readonly goal: string;
+  readonly met: string;
+}
+
+const round = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function bareServer(answer: unknown): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = new Koa();
+  const router = new Router();
+  const json = JSON.stringify(answer);
+  router.post('/v1/licenses/validate', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = json;
+  });
+  app.use(router.routes());
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/licenses/validate`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function checkClean(name: string, result: LoadResult): void {
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+}
+
+/** Runs the HTTP benchmarks; `durationSeconds` per run (default 10). */
+export async function benchHttp(durationSeconds = 10): Promise<{ rows: HttpBenchRow[]; memory: Record<string, string> }> {
+  const services = await startLocalServices({ persistent: false });
+  const { privateKey } = generateTokenKeyPair();
+  const config: ServerConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    redisUrl: services.redisUrl,
+    mongoUrl: services.mongoUrl,
+    mongoDb: 'bench',
+    dataDir: '/nonexistent',
+    logLevel: 'silent',
+    secrets: { digest: 'bench-digest-secret-0123456789abcdefghijklmnop', encryption: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90' },
+    signing: { privateKey, keyId: 'bench', ttlSeconds: 259_200 },
+    plans: readPlanCatalogue(DEFAULT_PLANS_FILE),
+    trustedProxies: [],
+    bodyLimitBytes: 16_384,
+    rateLimits: { perIpPerMinute: 100_000_000, perKeyPerMinute: 100_000_000 },
+    cache: { maxStaleMs: 5_000, maxEntries: 200_000 },
+    expiryGraceMs: 0,
+    events: { streamPrefix: 'bench:events', partitions: 16, maxStreamLength: 100_000 },
+  };
+  const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+  const stops: Array<() => Promise<void>> = [() => services.stop(), () => server.stop()];
+  try {
+    const { keyward } = server;
+    const issued = await keyward.licenses.issue({ planId: 'starter', periodEndsAt: new Date(Date.now() + 365 * 86_400_000) });
+    if (!issued.ok) throw new Error(issued.refusal.message);
+    const { key } = issued.value;
+    await keyward.licenses.applyByKey(key, { type: 'activate', kind: 'machine', value: 'bench-machine' });
+    const validateUrl = `${server.url}/v1/licenses/validate`;
+    const body = JSON.stringify({ key, fingerprint: 'bench-machine', product: 'default' });
+    const sample = await (await fetch(validateUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+    if ((sample as { code?: string }).code !== 'VALID') throw new Error(`bench license does not validate: ${JSON.stringify(sample)}`);
+
+    const bare = await bareServer(sample);
+    stops.push(bare.close);
+    // Warm both up (JIT, connections), then measure.
+    await runLoad({ url: bare.url, bodies: [body], durationSeconds: 3 });
+    await runLoad({ url: validateUrl, bodies: [body], durationSeconds: 3 });
+    const bareResult = await runLoad({ url: bare.url, bodies: [body], durationSeconds });
+    const hot = await runLoad({ url: validateUrl, bodies: [body], durationSeconds });
+    checkClean('bare', bareResult);
+    checkClean('validate', hot);
+    const halfRate = Math.round(hot.requestsPerSecond / 2);
+    const atHalf = await runLoad({ url: validateUrl, bodies: [body], durationSeconds, overallRate: halfRate, connections: 20 });
+    checkClean('validate at half rate', atHalf);
+
+    // Cache miss: 20,000 licenses, a cache too small to hold any of them for long.
+    const many = await keyward.licenses.issueMany(20_000, { planId: 'metered', periodEndsAt: new Date(Date.now() + 365 * 86_400_000) });
+    if (!many.ok) throw new Error(many.refusal.message);
+    const missServer = await startServer({ ...config, cache: { maxStaleMs: 5_000, maxEntries: 1 } }, { logger: pino({ level: 'silent' }) });
+    stops.push(() => missServer.stop());
+    const missBodies = many.value.map((item) => JSON.stringify({ key: item.key, product: 'default' }));
+    const missUrl = `${missServer.url}/v1/licenses/validate`;
+    await runLoad({ url: missUrl, bodies: missBodies, durationSeconds: 3 });
+    const miss = await runLoad({ url: missUrl, bodies: missBodies, durationSeconds });
+    checkClean('cache miss', miss);
+
+    const memory = await measureCacheMemory(server, 1 + many.value.length);
+    const ratio = hot.requestsPerSecond / bareResult.requestsPerSecond;
+    const rows: HttpBenchRow[] = [
+      { benchmark: 'bare Koa route, same JSON (baseline)', 'req/s': round(bareResult.requestsPerSecond), 'p50 ms': String(bareResult.p50Ms), 'p99 ms': String(bareResult.p99Ms), ratio: '1.00', goal: '-', met: '-' },
+      { benchmark: 'validate, cached, valid key', 'req/s': round(hot.requestsPerSecond), 'p50 ms': String(hot.p50Ms), 'p99 ms': String(hot.p99Ms), ratio: ratio.toFixed(2), goal: '>= 0.6x bare', met: ratio >= 0.6 ? 'yes' : 'NO' },
+      { benchmark: `validate, cached, at half max (${round(halfRate)}/s)`, 'req/s': round(atHalf.requestsPerSecond), 'p50 ms': String(atHalf.p50Ms), 'p99 ms': String(atHalf.p99Ms), ratio: '-', goal: 'p99 < 5 ms', met: atHalf.p99Ms < 5 ? 'yes' : 'NO' },
+      { benchmark: 'validate, cache miss (MongoDB lookup)', 'req/s': round(miss.requestsPerSecond), 'p50 ms': String(miss.p50Ms), 'p99 ms': String(miss.p99Ms), ratio: (miss.requestsPerSecond / bareResult.requestsPerSecond).toFixed(2), goal: '-', met: '-' },
+    ];
+    return { rows, memory };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+/** Every stored license, read page by page. */
+async function readAll(server: RunningServer): Promise<License[]> {
+  const licenses: License[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await server.keyward.licenses.list({ limit: 500, ...(after === undefined ? {} : { after }) });
+    if (page.length === 0) return licenses;
+    licenses.push(...page.map((record) => record.license));
+    after = page.at(-1)?.license.id;
+  }
+}
+
+/** Resident and heap size before and after putting 100,000 stored licenses in the cache. */
+async function measureCacheMemory(server: RunningServer, alreadyStored: number): Promise<Record<string, string>> {
+  const { keyward } = server;
+  const needed = 100_000 - alreadyStored;
+  if (needed > 0) {
+    const issued = await keyward.licenses.issueMany(needed, { planId: 'pro', periodEndsAt: new Date(Date.now() + 365 * 86_400_000) });
+    if (!issued.ok) throw new Error(issued.refusal.message);
+  }
+  const licenses = (await readAll(server)).slice(0, 100_000);
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  for (const license of licenses) keyward.cache.set(license.keyDigest, license);
+  licenses.length = 0;
+  globalThis.gc?.();
+  const after = process.memoryUsage();
+  const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+  return {
+    'licenses cached': keyward.cache.size.toLocaleString('en-US'),
+    'rss before': mb(before.rss),
+    'rss after': mb(after.rss),
+    'heap used before': mb(before.heapUsed),
+    'heap used after': mb(after.heapUsed),
+    'heap per cached license': `${Math.round((after.heapUsed - before.heapUsed) / Math.max(1, keyward.cache.size))} bytes`,
+  };
+}
