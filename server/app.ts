@@ -18,7 +18,7 @@ import { requestId } from './http/request-id.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { RateLimits } from './rate-limit/rate-limits.js';
 import { addClientRoutes } from './routes/client-routes.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { CLIENT_OPERATIONS, buildOpenApiDocument, type OpenApiOperation } from './openapi.js';
 
 /** Options for {@link createApp}. */
 export interface AppOptions extends ReadinessDependencies {
@@ -34,6 +34,8 @@ export interface AppOptions extends ReadinessDependencies {
   readonly clientIp: ClientIpResolver;
   /** Adds the admin API (kept apart so the app can be built without it). Default: none. */
   readonly addAdminRoutes?: (router: Router) => void;
+  /** Routes added by addAdminRoutes, for the OpenAPI document. Default: none. */
+  readonly adminOperations?: readonly OpenApiOperation[];
   /** Largest JSON body accepted, in bytes; larger bodies get 413. Default 16,384. */
   readonly bodyLimitBytes?: number;
   /** Longest wait per readiness probe in `GET /readyz`. Default: 2 000 ms. */
@@ -69,7 +71,7 @@ export function createApp(options: AppOptions): Koa {
     ctx.body = await metrics.metricsText();
   });
 
-  const openApi = buildOpenApiDocument();
+  const openApi = buildOpenApiDocument([...CLIENT_OPERATIONS, ...(options.adminOperations ?? [])]);
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi;
   });

@@ -1,5 +1,5 @@
 /** The server's configuration: parsed once, from the environment, by its composition root. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { z } from 'zod';
@@ -81,8 +81,11 @@ export interface ServerConfig {
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
 }
 
-/** The project's default plan catalogue. */
-export const DEFAULT_PLANS_FILE = resolve(import.meta.dirname, '../config/plans.json');
+/** The project's default plan catalogue (found from source and from the built dist/ alike). */
+export const DEFAULT_PLANS_FILE = ((): string => {
+  const candidates = ['../config/plans.json', '../../config/plans.json'].map((path) => resolve(import.meta.dirname, path));
+  return candidates.find((path) => existsSync(path)) ?? (candidates[0] as string);
+})();
 
 /** Reads and checks a plan catalogue file; the error names the file and the bad field. */
 export function readPlanCatalogue(file: string): PlanCatalogue {

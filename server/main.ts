@@ -10,10 +10,15 @@ import { pathToFileURL } from 'node:url';
 
 import { type Router } from '@koa/router';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
+import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
+import { AdminAuth } from './auth/admin-auth.js';
+import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
+import { addAdminRoutes } from './routes/admin-routes.js';
+import type { OpenApiOperation } from './openapi.js';
 import { createApp } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -39,7 +44,9 @@ export interface RunningServer {
 /** Extra wiring a caller may add (the admin API, from its own module). */
 export interface StartServerOptions {
   /** Adds routes to the router (e.g. the admin API). */
-  readonly addRoutes?: (router: Router, context: { keyward: Keyward; mongo: MongoClient; logger: Logger }) => void;
+  readonly addRoutes?: (router: Router, context: { keyward: Keyward; db: Db; logger: Logger }) => void;
+  /** The routes addRoutes adds, for the OpenAPI document. */
+  readonly operations?: readonly OpenApiOperation[];
   /** Logger to use. Default: pino at the configured level. */
   readonly logger?: Logger;
 }
@@ -102,7 +109,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     rateLimits,
     clientIp: createClientIpResolver(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
-    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, mongo, logger }) } : {}),
+    ...(options.operations ? { adminOperations: options.operations } : {}),
+    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger }) } : {}),
   });
   const server = app.listen(config.port, config.host);
   try {
@@ -138,8 +146,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   };
 }
 
-/** How production wires the server: with the admin API. */
-export const serverWiring: StartServerOptions = {};
+/** How production wires the server: with the admin API, its tokens in the same database. */
+export const serverWiring: StartServerOptions = {
+  addRoutes: (router, { keyward, db, logger }) =>
+    addAdminRoutes(router, { keyward, logger, auth: new AdminAuth({ store: new MongoAdminTokenStore({ db }) }) }),
+  operations: ADMIN_OPERATIONS,
+};
 
 /** Runs the server until SIGINT or SIGTERM. */
 async function main(): Promise<void> {

@@ -57,7 +57,7 @@ const validationAnswer: Json = {
   },
 };
 
-/** Routes of this server, described. Admin routes are added by the admin module. */
+/** Routes of this server, described. The admin routes are described in routes/admin-operations.ts. */
 export const CLIENT_OPERATIONS: readonly OpenApiOperation[] = [
   {
     method: 'post',
@@ -114,16 +114,18 @@ function describe(operation: OpenApiOperation): Json {
       },
     ]),
   );
-  const parameters = operation.query
+  const pathParameters = [...operation.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const queryParameters = operation.query
     ? Object.entries((z.toJSONSchema(operation.query, { io: 'input' }) as { properties?: Record<string, unknown> }).properties ?? {}).map(
         ([name, schema]) => ({ name, in: 'query', required: false, schema }),
       )
-    : undefined;
+    : [];
+  const parameters = [...pathParameters, ...queryParameters];
   return {
     summary: operation.summary,
     tags: operation.tags,
     ...(operation.admin ? { security: [{ adminToken: [] }], 'x-scope': operation.admin } : {}),
-    ...(parameters ? { parameters } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
     ...(operation.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(operation.body, { io: 'input', unrepresentable: 'any' }) } } } }
       : {}),

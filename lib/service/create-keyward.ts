@@ -90,7 +90,10 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
   });
   let bus: InvalidationBus | undefined;
   if (options.redis) {
-    bus = new RedisInvalidationBus({ publisher: options.redis, subscriber: options.redis.duplicate(), onError });
+    const subscriber = options.redis.duplicate();
+    // A duplicate has no listeners of its own: without one, reconnect errors are printed raw.
+    subscriber.on('error', onError);
+    bus = new RedisInvalidationBus({ publisher: options.redis, subscriber, onError });
     await bus.subscribe((digest) => cache.invalidate(digest));
   }
   const usage = new UsageCounter({

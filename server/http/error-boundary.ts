@@ -17,24 +17,6 @@ interface Answer {
   readonly headers: Record<string, string>;
 }
 
-/** Errors thrown by the body parser (http-errors) carry a status and a type. */
-function bodyParserAnswer(error: unknown): Answer | null {
-  if (typeof error !== 'object' || error === null || !('status' in error)) return null;
-  const { status, type } = error as { status: unknown; type?: unknown };
-  if (status === 413 || type === 'entity.too.large') {
-    const limit = (error as { limit?: unknown }).limit;
-    return { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.', details: typeof limit === 'number' ? { limitBytes: limit } : {}, headers: {} };
-  }
-  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json.', details: {}, headers: {} };
-  if (status === 400 && (type === 'entity.parse.failed' || (error instanceof SyntaxError))) {
-    return { code: 'INVALID_JSON', message: 'The request body is not valid JSON.', details: {}, headers: {} };
-  }
-  if (status === 400 && typeof type === 'string' && type.startsWith('entity.')) {
-    return { code: 'INVALID_REQUEST', message: 'The request body could not be read.', details: {}, headers: {} };
-  }
-  return null;
-}
-
 const SERVICE_CODES = new Set(['CONCURRENT_UPDATE', 'DATASTORE_UNAVAILABLE', 'DUPLICATE_KEY']);
 
 function answerFor(error: unknown): Answer | null {
@@ -43,7 +25,7 @@ function answerFor(error: unknown): Answer | null {
     const code = error.code as AnswerCode;
     return { code, message: error.message, details: {}, headers: code === 'DUPLICATE_KEY' ? {} : { 'retry-after': '1' } };
   }
-  return bodyParserAnswer(error);
+  return null;
 }
 
 /** Koa middleware: the error boundary. Put it first. */

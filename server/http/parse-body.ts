@@ -15,7 +15,7 @@ function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, wh
 }
 
 /**
- * The request body (parsed by @koa/bodyparser) as the schema's output, or throws ApiError
+ * The request body (read by jsonBody) as the schema's output, or throws ApiError
  * INVALID_REQUEST with `details.issues` (UNSUPPORTED_MEDIA_TYPE for a body that is not JSON).
  */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, ctx: Context): z.output<Schema> {
