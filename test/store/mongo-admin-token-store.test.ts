@@ -1,8 +1,8 @@
 /** The admin token store against the real MongoDB-wire server. */
 import { describe, expect, it } from 'vitest';
-import type { AdminTokenRecord } from '../../../lib/store/admin-token-store.js';
-import { MongoAdminTokenStore } from '../../../lib/store/mongo-admin-token-store.js';
-import { withTestDatabase } from '../../setup/services.js';
+import type { AdminTokenRecord } from '../../lib/store/admin-token-store.js';
+import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
+import { withTestDatabase } from '../setup/services.js';
 
 const record = (id: string, overrides: Partial<AdminTokenRecord> = {}): AdminTokenRecord => ({
   id,
