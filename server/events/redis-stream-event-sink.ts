@@ -7,6 +7,7 @@
  * connection can mean a duplicate entry, which consumers tolerate). What is still buffered when
  * the process dies is lost: the buffer is the price of never making a validation wait.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -57,12 +58,36 @@ export interface RedisStreamEventSinkOptions {
 
 /** Longest wait between two delivery attempts while Redis keeps failing, in ms. */
 const MAX_RETRY_DELAY_MS = 1_000;
+/**
+ * Appends one partition's events in order: ARGV = maxlen, then per event its field count and
+ * fields. Runs atomically, so a partition's batch is appended whole or (on an error at its first
+ * entry, e.g. WRONGTYPE) not at all.
+ */
+const XADD_BATCH_SCRIPT = `
+local maxlen = ARGV[1]
+local i = 2
+local added = 0
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+  added = added + 1
+end
+return added
+`;
+const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_SCRIPT).digest('hex');
+
+function isNoScript(error: Error | null): boolean {
+  return error !== null && error.message.startsWith('NOSCRIPT');
+}
+
 /** Default bound of {@link RedisStreamEventSink.close}, in ms. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
- * Buffers validation events and appends them to `<streamPrefix>:{<partition>}` streams with
- * pipelined `XADD … MAXLEN ~ n * field value …`, one entry per event. See {@link EventSink}.
+ * Buffers validation events and appends them to `<streamPrefix>:{<partition>}` streams, one
+ * entry per event (`XADD … MAXLEN ~ n * field value …`), one script call per partition and
+ * flush. See {@link EventSink}.
  */
 export class RedisStreamEventSink implements EventSink {
   private readonly redis: Redis;
@@ -211,6 +236,22 @@ export class RedisStreamEventSink implements EventSink {
     return true;
   }
 
+  /** Sends again the partition groups that failed because the script was not loaded. */
+  private async retryGroups(
+    order: readonly number[],
+    groups: ReadonlyMap<number, { args: string[] }>,
+    replies: [Error | null, unknown][],
+  ): Promise<[Error | null, unknown][]> {
+    const again = order.filter((_, index) => isNoScript(replies[index]?.[0] ?? null));
+    const pipeline = this.redis.pipeline();
+    for (const partition of again) {
+      pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, ...(groups.get(partition)?.args ?? []));
+    }
+    const retried = (await pipeline.exec()) ?? [];
+    const byPartition = new Map(again.map((partition, index) => [partition, retried[index]]));
+    return order.map((partition, index) => byPartition.get(partition) ?? (replies[index] as [Error | null, unknown]));
+  }
+
   /**
    * Sends the head of the buffer in one pipeline and removes from the buffer what Redis
    * acknowledged or refused for good; the rest stays at the head, in order, for the next attempt.
@@ -219,18 +260,38 @@ export class RedisStreamEventSink implements EventSink {
    */
   private async sendBatch(): Promise<boolean> {
     const batch = this.queue.peek(this.batchSize);
+    // One command per partition: a script appends the partition's events in order. Per-event
+    // XADD commands cost ~14 µs of client CPU each, which the validate route paid for.
+    const groups = new Map<number, { args: string[]; count: number }>();
+    const partitionOfEvent = batch.map((event) => {
+      const partition = partitionOf(routingKeyOf(event), this.partitions);
+      let group = groups.get(partition);
+      if (!group) groups.set(partition, (group = { args: [this.maxLenArgument], count: 0 }));
+      const fields = encodeValidationEvent(event);
+      group.args.push(String(fields.length));
+      for (const field of fields) group.args.push(field);
+      group.count += 1;
+      return partition;
+    });
     const pipeline = this.redis.pipeline();
-    for (const event of batch) {
-      const stream = this.streamKeys[partitionOf(routingKeyOf(event), this.partitions)] as string;
-      pipeline.xadd(stream, 'MAXLEN', '~', this.maxLenArgument, '*', ...encodeValidationEvent(event));
+    const order = [...groups.keys()];
+    for (const partition of order) {
+      const group = groups.get(partition) as { args: string[] };
+      pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, ...group.args);
     }
-    let replies: [Error | null, unknown][] | null = null;
+    let groupReplies: [Error | null, unknown][] | null = null;
     let pipelineError: unknown;
     try {
-      replies = await pipeline.exec();
+      groupReplies = await pipeline.exec();
+      if (groupReplies?.some(([error]) => isNoScript(error))) {
+        await this.redis.script('LOAD', XADD_BATCH_SCRIPT);
+        groupReplies = await this.retryGroups(order, groups, groupReplies);
+      }
     } catch (error) {
       pipelineError = error;
     }
+    const replyOfPartition = new Map(order.map((partition, index) => [partition, groupReplies?.[index]]));
+    const replies = partitionOfEvent.map((partition) => replyOfPartition.get(partition));
 
     const retry: ValidationEvent[] = [];
     let acknowledged = 0;
