@@ -6,7 +6,8 @@
  * and the worker in this process. SIGINT / SIGTERM stop them in reverse order: server and
  * worker first, so requests in flight can still reach the data stores, the data stores last.
  */
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 import { pino } from 'pino';
 
@@ -21,6 +22,12 @@ import { startWorker } from '../worker/main.js';
 const launcherEnvironment = serverEnvironment
   .pick({ REDIS_URL: true, MONGODB_URL: true, KEYWARD_DATA_DIR: true, LOG_LEVEL: true })
   .partial({ REDIS_URL: true, MONGODB_URL: true });
+
+/** Writes variables as a dotenv file (values quoted, newlines escaped), readable by the owner only. */
+function writeLocalEnv(file: string, variables: Record<string, string>): void {
+  const lines = Object.entries(variables).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
 
 async function main(): Promise<void> {
   const launch = parseEnvironment(launcherEnvironment, process.env);
@@ -47,6 +54,12 @@ async function main(): Promise<void> {
     );
   }
   const env = { ...Object.fromEntries(missing), ...process.env, REDIS_URL: services.redisUrl, MONGODB_URL: services.mongoUrl };
+  // The CLI reaches this running instance through this file (`npm run keyward:local -- …`).
+  writeLocalEnv(join(dataDir, 'local.env'), {
+    REDIS_URL: services.redisUrl,
+    MONGODB_URL: services.mongoUrl,
+    ...Object.fromEntries(Object.keys(dev.secrets).map((name) => [name, (env as Record<string, string | undefined>)[name] ?? ''])),
+  });
   const stops: Array<() => Promise<void>> = [() => services.stop()];
   const stopAll = async (): Promise<void> => {
     // Newest first: the server and worker before the data stores they use.

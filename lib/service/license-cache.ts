@@ -73,6 +73,11 @@ export class LicenseCache {
     this.#cache.delete(keyDigest);
   }
 
+  /** Drops every entry. */
+  clear(): void {
+    this.#cache.clear();
+  }
+
   /** Entries held. */
   get size(): number {
     return this.#cache.size;
