@@ -6,6 +6,8 @@
  * error boundary → JSON body (bounded) → routes.
  */
 import { Router } from '@koa/router';
+import type { RequestListener } from 'node:http';
+
 import Koa from 'koa';
 import type { Logger } from 'pino';
 
@@ -14,11 +16,15 @@ import { checkReadiness, type ReadinessDependencies } from './check-readiness.js
 import type { ClientIpResolver } from './http/client-ip.js';
 import { errorBoundary } from './http/error-boundary.js';
 import { jsonBody } from './http/json-body.js';
-import { requestId } from './http/request-id.js';
+import { createRequestIds, requestId } from './http/request-id.js';
+import { VALIDATE_PATH, withValidateFastPath } from './http/validate-fast-path.js';
+import { validateRequest } from './routes/validate-request.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { RateLimits } from './rate-limit/rate-limits.js';
 import { addClientRoutes } from './routes/client-routes.js';
 import { CLIENT_OPERATIONS, buildOpenApiDocument, type OpenApiOperation } from './openapi.js';
+
+const DEFAULT_BODY_LIMIT_BYTES = 16_384;
 
 /** Options for {@link createApp}. */
 export interface AppOptions extends ReadinessDependencies {
@@ -40,6 +46,28 @@ export interface AppOptions extends ReadinessDependencies {
   readonly bodyLimitBytes?: number;
   /** Longest wait per readiness probe in `GET /readyz`. Default: 2 000 ms. */
   readonly readinessTimeoutMs?: number;
+}
+
+/**
+ * The server's request listener: the validate fast path in front of the Koa application, both
+ * built from the same options (see http/validate-fast-path.ts for why).
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const koa = createApp(options).callback();
+  const deps = { keyward: options.keyward, rateLimits: options.rateLimits, metrics: options.metrics };
+  return withValidateFastPath(
+    {
+      handle: (body, context) => validateRequest(deps, body, context),
+      clientIp: options.clientIp,
+      limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      requestIds: createRequestIds(),
+      logger: options.logger,
+      observe: (status, seconds) =>
+        options.metrics.httpRequestDuration.observe({ method: 'POST', route: VALIDATE_PATH, status: String(status) }, seconds),
+    },
+    // Koa's handler settles its own promise (errors go through its boundary and listener).
+    (request, response) => void koa(request, response),
+  );
 }
 
 /** Builds the HTTP application. */
@@ -92,7 +120,7 @@ export function createApp(options: AppOptions): Koa {
     }
   });
   app.use(errorBoundary(logger));
-  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 16_384 }));
+  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
   // Koa's one error listener: errors the boundary did not catch (e.g. in a socket) are logged here.

@@ -4,6 +4,7 @@
  * shutdown: stop accepting, finish requests in flight, flush the event buffer, then close.
  */
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +20,7 @@ import { AdminAuth } from './auth/admin-auth.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
 import { addAdminRoutes } from './routes/admin-routes.js';
 import type { OpenApiOperation } from './openapi.js';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
 import { RedisStreamEventSink } from './events/redis-stream-event-sink.js';
@@ -100,7 +101,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
     onError: warn('rate-limit sync failed'),
   });
-  const app = createApp({
+  const listener = createRequestListener({
     redis,
     mongo,
     logger,
@@ -112,7 +113,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     ...(options.operations ? { adminOperations: options.operations } : {}),
     ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger }) } : {}),
   });
-  const server = app.listen(config.port, config.host);
+  const server = createServer(listener).listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {

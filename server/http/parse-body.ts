@@ -6,7 +6,8 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
 
-function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, whole: string): z.output<Schema> {
+/** A value as the schema's output, or throws ApiError INVALID_REQUEST with `details.issues`. */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, whole: string): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || whole, message: issue.message }));

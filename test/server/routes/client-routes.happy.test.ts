@@ -17,6 +17,20 @@ describe('POST /v1/licenses/validate', () => {
     expect(verified).toMatchObject({ ok: true, claims: { sub: license.id, code: 'VALID', valid: true, plan: 'open' } });
   });
 
+  it('answers alike through the fast path and through Koa (a query string takes the Koa route)', async () => {
+    const server = await startTestServer();
+    const license = await issueLicense(server.server, { planId: 'pro' });
+    for (const body of [{ key: license.key, fingerprint: 'none' }, { key: 'garbage' }, { key: 42 }, '{"key": ']) {
+      const fast = await server.post('/v1/licenses/validate', body);
+      const viaKoa = await server.post('/v1/licenses/validate?via=koa', body);
+      expect(viaKoa.status).toBe(fast.status);
+      const strip = (answer: Record<string, unknown>) =>
+        JSON.parse(JSON.stringify(answer, (name, value: unknown) => (name === 'requestId' || name === 'token' ? undefined : value))) as unknown;
+      expect(strip(viaKoa.body)).toEqual(strip(fast.body));
+      expect(fast.headers.get('x-request-id')).toBeTruthy();
+    }
+  });
+
   it('accepts the key as a person types it', async () => {
     const server = await startTestServer();
     const license = await issueLicense(server.server, { planId: 'open' });
