@@ -31,10 +31,10 @@ module.exports = {
     },
     {
       name: 'lib-not-outward',
-      comment: 'lib/ is importable on its own: it never imports server/, worker/ or the embedded services.',
+      comment: 'lib/ is importable on its own: it never imports server/, worker/, cli/, the launchers or the embedded services.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(server|worker|embedded|scripts)/' },
+      to: { path: '^(server|worker|embedded|scripts|cli|runtime)/' },
     },
     {
       name: 'no-circular',

@@ -6,10 +6,8 @@
  * Exit codes: 0 done; 1 refused, not found or failed (`{ error: { code, message } }` on
  * stderr); 2 bad arguments or configuration.
  */
-import { realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -17,6 +15,7 @@ import type { Environment } from '../lib/config/environment.js';
 import { ConfigurationError, KeywardError } from '../lib/errors/keyward-error.js';
 import type { LicenseStatus, RevocationReason, SuspensionReason } from '../lib/lifecycle/license.js';
 import { createKeyward } from '../lib/service/create-keyward.js';
+import { isEntryPoint } from '../runtime/process-entry.js';
 import { DatastoreError } from '../lib/store/datastore-error.js';
 import type { AdminScope } from '../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
@@ -245,8 +244,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+if (isEntryPoint(import.meta.url)) {
   void runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

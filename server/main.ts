@@ -5,9 +5,7 @@
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 
 import { type Router } from '@koa/router';
 import { Redis } from 'ioredis';
@@ -15,6 +13,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
+import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
 import { AdminAuth } from './auth/admin-auth.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
@@ -154,25 +153,6 @@ export const serverWiring: StartServerOptions = {
   operations: ADMIN_OPERATIONS,
 };
 
-/** Runs the server until SIGINT or SIGTERM. */
-async function main(): Promise<void> {
-  const server = await startServer(parseServerConfig(process.env, process.cwd()), serverWiring);
-  const shutdown = (): void => {
-    // A connection that never finishes must not keep the process alive forever.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.stop().catch((error: unknown) => {
-      process.stderr.write(`keyward-server: shutdown failed: ${String(error)}\n`);
-      process.exitCode = 1;
-    });
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`keyward-server: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+if (isEntryPoint(import.meta.url)) {
+  runUntilSignal({ name: 'keyward-server' }, () => startServer(parseServerConfig(process.env, process.cwd()), serverWiring));
 }

@@ -1,10 +1,8 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 
+import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
 import { parseWorkerConfig, type WorkerConfig } from './config.js';
 
 /** A connected Keyward worker. */
@@ -49,24 +47,6 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   };
 }
 
-/** Runs the worker until SIGINT or SIGTERM. */
-async function main(): Promise<void> {
-  const worker = await startWorker(parseWorkerConfig(process.env));
-  const shutdown = (): void => {
-    setTimeout(() => process.exit(1), 10_000).unref();
-    worker.stop().catch((error: unknown) => {
-      process.stderr.write(`keyward-worker: shutdown failed: ${String(error)}\n`);
-      process.exitCode = 1;
-    });
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`keyward-worker: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+if (isEntryPoint(import.meta.url)) {
+  runUntilSignal({ name: 'keyward-worker' }, () => startWorker(parseWorkerConfig(process.env)));
 }

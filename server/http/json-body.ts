@@ -13,7 +13,8 @@ export interface JsonBodyOptions {
   readonly limitBytes: number;
 }
 
-function isJson(type: string): boolean {
+/** Whether a media type (without parameters, lower case) is JSON: `application/json` or `…+json`. */
+export function isJsonType(type: string): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
@@ -22,7 +23,7 @@ export function jsonBody(options: JsonBodyOptions): Middleware {
   const { limitBytes } = options;
   return async (ctx, next) => {
     const method = ctx.method;
-    if ((method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !isJson(ctx.request.type)) return next();
+    if ((method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !isJsonType(ctx.request.type)) return next();
     const declared = ctx.request.length;
     if (declared !== undefined && declared > limitBytes) {
       throw new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.', { limitBytes });

@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { isJsonType } from './json-body.js';
 
 /** A value as the schema's output, or throws ApiError INVALID_REQUEST with `details.issues`. */
 export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, whole: string): z.output<Schema> {
@@ -16,15 +17,22 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
 }
 
 /**
+ * Throws UNSUPPORTED_MEDIA_TYPE unless the request declares no body type or a JSON one: the
+ * body reader reads JSON only, and any other type would silently read as `{}`.
+ */
+export function requireJson(ctx: Context): void {
+  const type = ctx.request.type;
+  if (type !== '' && !isJsonType(type)) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+  }
+}
+
+/**
  * The request body (read by jsonBody) as the schema's output, or throws ApiError
  * INVALID_REQUEST with `details.issues` (UNSUPPORTED_MEDIA_TYPE for a body that is not JSON).
  */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, ctx: Context): z.output<Schema> {
-  // The body parser reads JSON only; any other declared type would silently read as `{}`.
-  const type = ctx.request.type;
-  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
-  }
+  requireJson(ctx);
   const body = (ctx.request as { body?: unknown }).body;
   return parseInput(schema, body ?? {}, '(body)');
 }

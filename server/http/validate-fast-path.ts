@@ -12,6 +12,7 @@ import type { RequestContext } from '../../lib/service/validation-service.js';
 import { ApiError } from './api-error.js';
 import type { ClientIpResolver } from './client-ip.js';
 import { errorAnswer } from './error-answer.js';
+import { isJsonType } from './json-body.js';
 
 /** The path this fast path answers. */
 export const VALIDATE_PATH = '/v1/licenses/validate';
@@ -33,8 +34,7 @@ export interface ValidateFastPathOptions {
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
-  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return type === 'application/json' || type.endsWith('+json');
+  return isJsonType((contentType.split(';')[0] ?? '').trim().toLowerCase());
 }
 
 function header(request: IncomingMessage, name: string): string | null {

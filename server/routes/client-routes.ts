@@ -9,7 +9,7 @@ import type { Keyward } from '../../lib/service/create-keyward.js';
 import type { RequestContext } from '../../lib/service/validation-service.js';
 import { ApiError, type AnswerCode } from '../http/api-error.js';
 import type { ClientIpResolver } from '../http/client-ip.js';
-import { parseBody } from '../http/parse-body.js';
+import { parseBody, requireJson } from '../http/parse-body.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import type { RateLimits } from '../rate-limit/rate-limits.js';
 import { activateBody, deactivateBody } from './client-schemas.js';
@@ -47,10 +47,7 @@ export function addClientRoutes(router: Router, options: ClientRoutesOptions): v
   router.post('/v1/licenses/validate', async (ctx) => {
     // Unusual requests only: plain JSON posts are answered by the fast path before Koa.
     const context = contextOf(ctx);
-    const type = ctx.request.type;
-    if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
-      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
-    }
+    requireJson(ctx);
     ctx.type = 'application/json';
     ctx.body = await validateRequest(options, (ctx.request as { body?: unknown }).body, context);
   });
