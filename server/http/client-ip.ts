@@ -11,6 +11,8 @@ export type ClientIpResolver = (request: IncomingMessage) => string;
 
 /** Builds a resolver trusting these proxies (IPs or CIDRs, or `loopback`, `linklocal`, `uniquelocal`). */
 export function createClientIpResolver(trustedProxies: readonly string[]): ClientIpResolver {
+  // Nobody trusted: the peer is the client, and X-Forwarded-For need not even be read.
+  if (trustedProxies.length === 0) return (request) => request.socket.remoteAddress ?? '';
   const trust = proxyAddr.compile([...trustedProxies]);
   return (request) => proxyAddr(request, trust);
 }

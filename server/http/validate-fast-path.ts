@@ -6,7 +6,7 @@
  * errorAnswer; every other request, and any validate request that is not a plain JSON POST,
  * goes to Koa unchanged.
  */
-import type { IncomingMessage, RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../lib/service/validation-service.js';
 import { ApiError } from './api-error.js';
@@ -43,40 +43,68 @@ function header(request: IncomingMessage, name: string): string | null {
   return text === undefined || text === '' ? null : text.slice(0, 2048);
 }
 
+/** One validate request in flight: what its answer needs, without a closure per request. */
+interface Exchange {
+  readonly response: ServerResponse;
+  readonly requestId: string;
+  readonly started: bigint;
+}
+
 /** A request listener that answers plain JSON validate posts itself and hands the rest on. */
 export function withValidateFastPath(options: ValidateFastPathOptions, next: RequestListener): RequestListener {
   const { handle, clientIp, limitBytes, requestIds, logger, observe } = options;
+
+  const send = (exchange: Exchange, status: number, text: string, headers?: Readonly<Record<string, string>>): void => {
+    const { response } = exchange;
+    if (response.headersSent) return;
+    const common = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'x-request-id': exchange.requestId,
+    };
+    response.writeHead(status, headers === undefined ? common : { ...headers, ...common });
+    response.end(text);
+    observe(status, Number(process.hrtime.bigint() - exchange.started) / 1e9);
+  };
+  const fail = (exchange: Exchange, error: unknown, closeConnection = false): void => {
+    const answer = errorAnswer(error, exchange.requestId);
+    if (answer.fault) logger.error({ err: error, requestId: exchange.requestId }, 'request failed');
+    send(exchange, answer.status, JSON.stringify(answer.body), closeConnection ? { ...answer.headers, connection: 'close' } : answer.headers);
+  };
+  const tooLarge = (): ApiError => new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.', { limitBytes });
+
+  const answer = (exchange: Exchange, request: IncomingMessage, chunks: readonly Buffer[]): void => {
+    let body: unknown;
+    try {
+      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      body = text.length === 0 ? undefined : JSON.parse(text);
+    } catch {
+      fail(exchange, new ApiError('INVALID_JSON', 'The request body is not valid JSON.'));
+      return;
+    }
+    const context: RequestContext = {
+      ip: clientIp(request),
+      origin: header(request, 'origin'),
+      referer: header(request, 'referer'),
+      userAgent: header(request, 'user-agent'),
+    };
+    handle(body, context).then(
+      (text) => send(exchange, 200, text),
+      (error: unknown) => fail(exchange, error),
+    );
+  };
+
   return (request, response) => {
     if (request.method !== 'POST' || request.url !== VALIDATE_PATH || !isJson(request.headers['content-type'])) {
       next(request, response);
       return;
     }
-    const started = process.hrtime.bigint();
-    const requestId = requestIds(header(request, 'x-request-id') ?? undefined);
-
-    const send = (status: number, text: string, headers: Readonly<Record<string, string>> = {}): void => {
-      if (response.headersSent) return;
-      response.writeHead(status, {
-        ...headers,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-        'x-request-id': requestId,
-      });
-      response.end(text);
-      observe(status, Number(process.hrtime.bigint() - started) / 1e9);
-    };
-    const fail = (error: unknown, closeConnection = false): void => {
-      const answer = errorAnswer(error, requestId);
-      if (answer.fault) logger.error({ err: error, requestId }, 'request failed');
-      send(answer.status, JSON.stringify(answer.body), closeConnection ? { ...answer.headers, connection: 'close' } : answer.headers);
-    };
-    const tooLarge = () => new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.', { limitBytes });
-
+    const exchange: Exchange = { response, requestId: requestIds(header(request, 'x-request-id') ?? undefined), started: process.hrtime.bigint() };
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > limitBytes) {
       // The body is not read: the connection closes after this answer.
       request.pause();
-      fail(tooLarge(), true);
+      fail(exchange, tooLarge(), true);
       return;
     }
     const chunks: Buffer[] = [];
@@ -88,36 +116,17 @@ export function withValidateFastPath(options: ValidateFastPathOptions, next: Req
       if (received > limitBytes) {
         refused = true;
         request.pause();
-        fail(tooLarge(), true);
+        fail(exchange, tooLarge(), true);
         return;
       }
       chunks.push(chunk);
     });
     request.on('error', (error) => {
       refused = true;
-      logger.warn({ err: error, requestId }, 'request stream failed');
+      logger.warn({ err: error, requestId: exchange.requestId }, 'request stream failed');
     });
     request.on('end', () => {
-      if (refused) return;
-      let body: unknown;
-      try {
-        const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-        body = text.length === 0 ? undefined : JSON.parse(text);
-      } catch {
-        fail(new ApiError('INVALID_JSON', 'The request body is not valid JSON.'));
-        return;
-      }
-      const context: RequestContext = {
-        ip: clientIp(request),
-        origin: header(request, 'origin'),
-        referer: header(request, 'referer'),
-        userAgent: header(request, 'user-agent'),
-      };
-      handle(body, context).then(
-        (text) => send(200, text),
-        (error: unknown) => fail(error),
-      );
+      if (!refused) answer(exchange, request, chunks);
     });
   };
 }
-
