@@ -5,6 +5,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { AdminTokenRecord, AdminTokenStore } from './admin-token-store.js';
 import { toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** Options for {@link MongoAdminTokenStore}. */
 export interface MongoAdminTokenStoreOptions {
@@ -54,7 +55,7 @@ export class MongoAdminTokenStore implements AdminTokenStore {
 
   async findById(id: string): Promise<AdminTokenRecord | null> {
     try {
-      const document = await this.#tokens.findOne({ _id: id });
+      const document = await this.#tokens.findOne({ _id: id }, SNAPSHOT_READ);
       return document ? toRecord(document) : null;
     } catch (error) {
       throw toDatastoreError('findAdminToken', error);

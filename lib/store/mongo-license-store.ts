@@ -6,6 +6,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { License } from '../lifecycle/license.js';
 import type { AuditEntry } from '../lifecycle/outcome.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 import { toDatastoreError } from './datastore-error.js';
 import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from './license-record.js';
 import type { LicenseStore } from './license-store.js';
@@ -153,7 +154,7 @@ export class MongoLicenseStore implements LicenseStore {
       ...(query.after === undefined ? {} : { _id: { $gt: query.after } }),
     };
     try {
-      const documents = await this.#licenses.find(filter).sort({ _id: 1 }).limit(query.limit).toArray();
+      const documents = await this.#licenses.find(filter, SNAPSHOT_READ).sort({ _id: 1 }).limit(query.limit).toArray();
       return documents.map(toRecord);
     } catch (error) {
       throw toDatastoreError('list', error);
@@ -179,7 +180,7 @@ export class MongoLicenseStore implements LicenseStore {
 
   async #findOne(filter: Filter<LicenseDocument>, operation: string): Promise<LicenseRecord | null> {
     try {
-      const document = await this.#licenses.findOne(filter);
+      const document = await this.#licenses.findOne(filter, SNAPSHOT_READ);
       return document ? toRecord(document) : null;
     } catch (error) {
       throw toDatastoreError(operation, error);
