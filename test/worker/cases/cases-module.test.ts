@@ -58,7 +58,9 @@ describe('cases module: onSignal', () => {
     const licenseId = await issue('pro');
     const signals = Array.from({ length: 10 }, (_, i) => buildSignal({ licenseId, severity: 5, windowStart: `2026-11-01T${String(i + 10)}:00:00Z` }));
     // Every signal twice, all at once: 20 writers racing on one case document.
-    await Promise.all([...signals, ...signals].map((signal) => context.hooks.onSignal?.(signal)));
+    const onSignal = context.hooks.onSignal;
+    if (!onSignal) throw new Error('no hook');
+    await Promise.all([...signals, ...signals].map((signal) => onSignal(signal)));
     const found = await cases.get(`case_${licenseId}`);
     expect(found?.timeline.map(({ signalId }) => signalId).sort()).toEqual(signals.map(({ id }) => id).sort());
     expect(await cases.collection.countDocuments()).toBe(1);
