@@ -62,6 +62,8 @@ export class MongoCaseStore {
   readonly collection: Collection<AbuseCaseDocument>;
   readonly #scoring: ScoreCaseOptions;
   readonly #maxAttempts: number;
+  /** Roll-ups in flight in this process, by case id: later ones wait, so they do not lose races to each other. */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: MongoCaseStoreOptions) {
     this.collection = options.db.collection<AbuseCaseDocument>(`${options.collectionPrefix ?? ''}abuse_cases`);
@@ -93,15 +95,29 @@ export class MongoCaseStore {
 
   /**
    * Rolls a signal into its case (rollUpSignal). Idempotent per signal id and safe under
-   * concurrent calls: each write is guarded by the version (or, for a new case, by `_id`).
+   * concurrent calls: each write is guarded by the version (or, for a new case, by `_id`), so
+   * writers in other processes retry; calls for one case within this process are queued, so
+   * they do not spend their tries racing each other.
    */
   async recordSignal(signal: AbuseSignal, now: Date): Promise<RollUpResult> {
     const id = caseIdOf(signal.subject);
-    return this.#change(id, async () => {
-      const current = await this.get(id);
-      const result = rollUpSignal(current, signal, now, this.#scoring);
-      return (await this.#write(current, result.case)) ? result : null;
-    });
+    const previous = this.#inFlight.get(id) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(() =>
+        this.#change(id, async () => {
+          const current = await this.get(id);
+          const result = rollUpSignal(current, signal, now, this.#scoring);
+          return (await this.#write(current, result.case)) ? result : null;
+        }),
+      );
+    this.#inFlight.set(id, run);
+    try {
+      return await run;
+    } finally {
+      // Only the last caller in the chain clears it; the map holds at most the cases in flight.
+      if (this.#inFlight.get(id) === run) this.#inFlight.delete(id);
+    }
   }
 
   /** Records a decision (decideCase) on the case with this id; null when there is no such case. */

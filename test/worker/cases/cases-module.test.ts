@@ -66,6 +66,18 @@ describe('cases module: onSignal', () => {
     expect(await cases.collection.countDocuments()).toBe(1);
   });
 
+  it('converges when stores of different processes race on one case (version-guarded writes)', async () => {
+    const { context } = await startCases();
+    // One store per "worker process": no shared in-process queue, only the guarded writes.
+    const stores = Array.from({ length: 4 }, () => new MongoCaseStore({ db: context.db }));
+    const signals = Array.from({ length: 12 }, (_, i) => buildSignal({ licenseId: 'lic_race', severity: 1, windowStart: `2026-11-02T${String(i + 10)}:00:00Z` }));
+    const now = new Date('2026-11-03T00:00:00Z');
+    await Promise.all(signals.flatMap((signal, i) => [stores[i % 4]!.recordSignal(signal, now), stores[(i + 1) % 4]!.recordSignal(signal, now)]));
+    const found = await stores[0]!.get('case_lic_race');
+    expect(found?.timeline).toHaveLength(12);
+    expect(found?.score).toBe(12);
+  });
+
   it('makes one case per network for key guessing', async () => {
     const { cases, raise } = await startCases();
     const subject = { type: 'network', network: '203.0.113.0/24' } as const;
