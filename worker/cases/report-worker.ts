@@ -34,7 +34,8 @@ function payloadOf<Name extends ReportJobName>(job: Job, name: Name): ReturnType
 /** Starts the queue, the daily scheduler and the job processor. */
 export async function startReportWorker(options: ReportWorkerOptions): Promise<RunningReportWorker> {
   const { context, reports } = options;
-  const service = new ReportService({ db: context.db, reports, ...(options.clock ? { clock: options.clock } : {}) });
+  const clock = options.clock ?? (() => new Date());
+  const service = new ReportService({ db: context.db, reports, clock });
   const queue = new Queue(REPORT_QUEUE, { connection: context.createRedis('report-queue'), prefix: context.queuePrefix });
   await queue.upsertJobScheduler(
     DAILY_REPORT_SCHEDULER,
@@ -72,7 +73,7 @@ export async function startReportWorker(options: ReportWorkerOptions): Promise<R
     context.logger.error({ err: error, jobId: job.id, name: job.name, final }, 'report job failed');
     const reportId = (job.data as { reportId?: unknown }).reportId;
     if (final && typeof reportId === 'string') {
-      reports.fail(reportId, error.message, new Date()).catch((failure: unknown) => context.logger.error({ err: failure }, 'could not mark report failed'));
+      reports.fail(reportId, error.message, clock()).catch((failure: unknown) => context.logger.error({ err: failure }, 'could not mark report failed'));
     }
   });
   worker.on('error', (error) => context.logger.error({ err: error }, 'report worker error'));
