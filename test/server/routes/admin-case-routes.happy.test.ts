@@ -104,6 +104,16 @@ describe('report routes', () => {
     expect(csvObjects(csv.text).filter(({ section }) => section === 'top_signal')).toHaveLength(1);
   });
 
+  it('lists reports newest first, a page at a time', async () => {
+    const api = await startCaseReviewServer();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api.call('POST', '/v1/admin/reports', { body: {} })).body.id as string);
+    const first = await api.call('GET', '/v1/admin/reports?limit=2', { token: api.readToken });
+    expect(first.body.data.map((report: { id: string }) => report.id)).toEqual([ids[2], ids[1]]);
+    const second = await api.call('GET', `/v1/admin/reports?limit=2&cursor=${first.body.nextCursor as string}`, { token: api.readToken });
+    expect(second.body).toMatchObject({ data: [{ id: ids[0] }], nextCursor: null });
+  });
+
   it('describes the case and report routes in /openapi.json', async () => {
     const api = await startCaseReviewServer();
     const document = await api.call('GET', '/openapi.json', { token: null });
