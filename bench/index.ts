@@ -19,3 +19,9 @@ const http = await benchHttp(seconds);
 console.table(http.rows);
 console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
+
+console.log('\nAbuse cases and reports, pure (one core):');
+const { benchCasesPure, benchCasesStore } = await import('./cases.bench.js');
+console.table(await benchCasesPure());
+console.log('\nCase roll-up on the embedded MongoDB-wire server:');
+console.table(await benchCasesStore());

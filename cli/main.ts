@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import type { Environment } from '../lib/config/environment.js';
 import { ConfigurationError, KeywardError } from '../lib/errors/keyward-error.js';
 import type { LicenseStatus, RevocationReason, SuspensionReason } from '../lib/lifecycle/license.js';
@@ -23,6 +23,8 @@ import { parseCliConfig } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
 import { commaList, integerIn, isoDateTime } from './cli-options.js';
 import { EXIT, fail, type ExitCode } from './cli-output.js';
+import type { CaseAction, CaseStatus } from '../lib/abuse/abuse-case.js';
+import { createReport, getReport, listCases, listReports, recordCaseDecision, showCase } from './commands/case-commands.js';
 import { createLicenses } from './commands/create-licenses.js';
 import {
   changePlan,
@@ -59,7 +61,7 @@ function cliActor(): string {
 }
 
 /** Connects, builds the context, runs `command`, and closes the connections whatever happens. */
-async function withContext(io: CliIo, command: (ctx: CliContext) => Promise<ExitCode>): Promise<ExitCode> {
+async function withContext(io: CliIo, command: (ctx: CliContext & { readonly db: Db }) => Promise<ExitCode>): Promise<ExitCode> {
   const config = parseCliConfig(io.env, io.cwd);
   const warn = (error: unknown): void => {
     io.stderr.write(`keyward: warning: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -92,6 +94,7 @@ async function withContext(io: CliIo, command: (ctx: CliContext) => Promise<Exit
     try {
       return await command({
         keyward,
+        db: mongo.db(config.mongoDb),
         adminTokens: new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }),
         out: io.stdout,
         err: io.stderr,
@@ -110,9 +113,9 @@ async function withContext(io: CliIo, command: (ctx: CliContext) => Promise<Exit
 
 /** The command tree; actions report their exit code through `done`. */
 function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
-  const run = (command: (ctx: CliContext) => Promise<ExitCode>) => async () => done(await withContext(io, command));
+  const run = (command: (ctx: CliContext & { readonly db: Db }) => Promise<ExitCode>) => async () => done(await withContext(io, command));
   const program = new Command('keyward')
-    .description('Keyward license administration: issue, inspect and change licenses; manage admin tokens.')
+    .description('Keyward license administration: issue, inspect and change licenses; manage admin tokens; review abuse cases and reports.')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
@@ -217,6 +220,58 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
     .option('--after-version <n>', "entries after this version (the previous page's nextCursor)", integerIn(0, Number.MAX_SAFE_INTEGER))
     .option('--limit <n>', 'page size', integerIn(1, 500), 100)
     .action((id: string, options: { afterVersion?: number; limit: number }) => run((ctx) => showAudit(ctx, id, options))());
+
+  const cases = program.command('cases').description('abuse cases: review flagged keys and networks');
+  cases
+    .command('list')
+    .description('list cases, highest score first, as { data, nextCursor }')
+    .addOption(new Option('--status <status>').choices(['open', 'dismissed', 'actioned']))
+    .option('--min-score <n>', 'only cases scoring at least this', integerIn(0, 100))
+    .option('--limit <n>', 'page size', integerIn(1, 500), 50)
+    .option('--after <cursor>', "the previous page's nextCursor")
+    .action((options: { status?: CaseStatus; minScore?: number; limit: number; after?: string }) =>
+      run((ctx) =>
+        listCases(ctx, {
+          limit: options.limit,
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.minScore === undefined ? {} : { minScore: options.minScore }),
+          ...(options.after === undefined ? {} : { after: options.after }),
+        }),
+      )(),
+    );
+  cases
+    .command('show <caseId>')
+    .description('a case with its timeline, decisions and signals (evidence)')
+    .action((id: string) => run((ctx) => showCase(ctx, id))());
+  cases
+    .command('decide <caseId>')
+    .description('dismiss a case, or suspend / revoke its license (recorded with your user name)')
+    .addOption(new Option('--action <action>').choices(['dismiss', 'suspend', 'revoke']).makeOptionMandatory())
+    .requiredOption('--reason <text>', 'why, for the case and the license audit trail')
+    .action((id: string, options: { action: CaseAction; reason: string }) => run((ctx) => recordCaseDecision(ctx, id, options))());
+
+  const reports = program.command('reports').description('abuse reports (HTML, JSON, CSV)');
+  reports
+    .command('create')
+    .description('make a report now (default: the last 24 hours) and print its id')
+    .option('--from <date>', 'start, ISO 8601', isoDateTime)
+    .option('--to <date>', 'end (exclusive), ISO 8601; default now', isoDateTime)
+    .action((options: { from?: Date; to?: Date }) =>
+      run((ctx) => createReport(ctx, { ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) }))(),
+    );
+  reports
+    .command('list')
+    .description('list reports, newest first')
+    .option('--limit <n>', 'how many', integerIn(1, 500), 20)
+    .action((options: { limit: number }) => run((ctx) => listReports(ctx, options))());
+  reports
+    .command('get <reportId>')
+    .description('write a report as html, json or csv')
+    .addOption(new Option('--format <format>').choices(['html', 'json', 'csv']).makeOptionMandatory())
+    .option('--out <file>', 'file to create (never overwritten); default stdout')
+    .action((id: string, options: { format: 'html' | 'json' | 'csv'; out?: string }) =>
+      run((ctx) => getReport(ctx, id, { format: options.format, ...(options.out === undefined ? {} : { outFile: resolve(io.cwd, options.out) }) }))(),
+    );
   return program;
 }
 

@@ -66,3 +66,13 @@ export {
   type VerifyValidationTokenResult,
   type TokenRejection,
 } from './tokens/validation-token.js';
+
+export { CASE_STATUSES, CASE_ACTIONS, type AbuseCase, type CaseStatus, type CaseAction, type CaseDecision, type CaseTimelineEntry } from './abuse/abuse-case.js';
+export { caseIdOf } from './abuse/case-id.js';
+export { scoreCase, type ScoreCaseOptions, type ScoredSignal } from './abuse/score-case.js';
+export { rollUpSignal, type RollUpResult, type RollUpChange } from './abuse/roll-up-signal.js';
+export { checkCaseAction, decideCase, type CaseDecisionResult, type CaseRefusalCode } from './abuse/decide-case.js';
+export { buildReport, clusterTrialLinks } from './abuse/build-report.js';
+export { renderReportHtml } from './abuse/report-html.js';
+export { renderReportCsv } from './abuse/report-csv.js';
+export type { ReportContent, ReportInput, TrialCyclingCluster } from './abuse/report-content.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian machine to develop, test and run Keyward. Idempotent: each step runs only
 # when its result is missing or stale, so CI can call it on every run.
-#   - redis-server, Java and Maven from apt (only the ones missing);
+#   - redis-server, Java, Maven and chromium from apt (only the ones missing);
 #   - the MongoDB-wire launcher in tools/mongo-wire, built with Maven when its jar is missing;
 #   - node_modules via `npm ci` when missing or older than package-lock.json.
 # Needs root (or sudo) for apt-get, and network access to the Debian, Maven and npm registries.
@@ -57,6 +57,15 @@ else
   fi
   say "building the MongoDB-wire launcher"
   mvn -q -B -f tools/mongo-wire/pom.xml package -DskipTests
+fi
+
+# The HTML abuse report's page test drives Debian's chromium through playwright-core (no browser
+# download at install or run time).
+if [ -x /usr/bin/chromium ]; then
+  say "chromium present"
+else
+  say "installing chromium for the report page test"
+  apt_install chromium
 fi
 
 # npm writes node_modules/.package-lock.json on every install; it is older than package-lock.json

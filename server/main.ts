@@ -18,6 +18,8 @@ import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
 import { AdminAuth } from './auth/admin-auth.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
 import { addAdminRoutes } from './routes/admin-routes.js';
+import { ADMIN_CASE_OPERATIONS } from './routes/admin-case-operations.js';
+import { wireAdminCaseRoutes } from './routes/admin-case-wiring.js';
 import type { OpenApiOperation } from './openapi.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
@@ -44,7 +46,7 @@ export interface RunningServer {
 /** Extra wiring a caller may add (the admin API, from its own module). */
 export interface StartServerOptions {
   /** Adds routes to the router (e.g. the admin API). */
-  readonly addRoutes?: (router: Router, context: { keyward: Keyward; db: Db; logger: Logger }) => void;
+  readonly addRoutes?: (router: Router, context: { keyward: Keyward; db: Db; logger: Logger; redis: Redis; config: ServerConfig }) => void;
   /** The routes addRoutes adds, for the OpenAPI document. */
   readonly operations?: readonly OpenApiOperation[];
   /** Logger to use. Default: pino at the configured level. */
@@ -110,7 +112,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     clientIp: createClientIpResolver(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
     ...(options.operations ? { adminOperations: options.operations } : {}),
-    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger }) } : {}),
+    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger, redis, config }) } : {}),
   });
   const server = createServer(listener).listen(config.port, config.host);
   try {
@@ -148,9 +150,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
 /** How production wires the server: with the admin API, its tokens in the same database. */
 export const serverWiring: StartServerOptions = {
-  addRoutes: (router, { keyward, db, logger }) =>
-    addAdminRoutes(router, { keyward, logger, auth: new AdminAuth({ store: new MongoAdminTokenStore({ db }) }) }),
-  operations: ADMIN_OPERATIONS,
+  addRoutes: (router, { keyward, db, logger, redis, config }) => {
+    const auth = new AdminAuth({ store: new MongoAdminTokenStore({ db }) });
+    addAdminRoutes(router, { keyward, logger, auth });
+    wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth });
+  },
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
 };
 
 if (isEntryPoint(import.meta.url)) {

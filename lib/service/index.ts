@@ -28,3 +28,8 @@ export type { LicenseStore } from '../store/license-store.js';
 export type { LicenseRecord, LicenseQuery, AuditQuery, StoredAuditEntry } from '../store/license-record.js';
 export { DuplicateKeyError, DatastoreError } from '../store/datastore-error.js';
 export { createKeyCipher, type KeyCipher } from '../keys/key-cipher.js';
+export { CaseService, ABUSE_DETECTOR_ACTOR, type CaseServiceOptions, type CaseDecisionRequest, type CaseDecisionOutcome, type CaseDetail } from './case-service.js';
+export { ReportService, dailyReportPeriod, type ReportServiceOptions, type ReportRequest } from './report-service.js';
+export { MongoCaseStore, type MongoCaseStoreOptions, type CaseQuery } from '../store/mongo-case-store.js';
+export { MongoAbuseSignalStore } from '../store/mongo-abuse-signal-store.js';
+export { MongoReportStore, type StoredReport } from '../store/mongo-report-store.js';

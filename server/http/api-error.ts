@@ -1,6 +1,7 @@
 /** Errors the HTTP layer answers with: a closed list of codes, each with one status (http-status.ts). */
 import { KeywardError } from '../../lib/errors/keyward-error.js';
 import type { LifecycleRefusalCode } from '../../lib/lifecycle/outcome.js';
+import type { CaseRefusalCode } from '../../lib/abuse/decide-case.js';
 import type { RequestRefusal } from '../../lib/service/license-service.js';
 
 /** Codes of request-level errors (lifecycle refusals have their own list). */
@@ -24,6 +25,8 @@ export type AnswerCode =
   | ApiErrorCode
   | LifecycleRefusalCode
   | RequestRefusal['code']
+  | CaseRefusalCode
+  | 'REPORT_NOT_READY'
   | 'DUPLICATE_KEY'
   | 'CONCURRENT_UPDATE'
   | 'DATASTORE_UNAVAILABLE';

@@ -29,6 +29,7 @@ export function httpStatusFor(code: AnswerCode): number {
     case 'UNKNOWN_KEY_TYPE':
     case 'INVALID_COMMAND':
     case 'UNKNOWN_ACTIVATION':
+    case 'NETWORK_CASE_DISMISS_ONLY':
       return 422;
     // Refusals by the lifecycle: the request was fine, the license's state says no.
     case 'LICENSE_REVOKED':
@@ -54,6 +55,8 @@ export function httpStatusFor(code: AnswerCode): number {
     case 'NOT_ACTIVATED':
     case 'SEATS_EXCEED_PLAN':
     case 'DUPLICATE_KEY':
+    case 'CASE_ALREADY_DISMISSED':
+    case 'REPORT_NOT_READY':
       return 409;
     case 'RATE_LIMITED':
       return 429;
