@@ -14,6 +14,7 @@ import { rollUpSignal, type RollUpResult } from '../abuse/roll-up-signal.js';
 import type { ScoreCaseOptions } from '../abuse/score-case.js';
 import { KeywardError } from '../errors/keyward-error.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** A case as stored. */
 export type AbuseCaseDocument = Omit<AbuseCase, 'id'> & { _id: string };
@@ -86,7 +87,7 @@ export class MongoCaseStore {
 
   async get(id: string): Promise<AbuseCase | null> {
     try {
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
       return doc ? toCase(doc) : null;
     } catch (error) {
       throw toDatastoreError('read case', error);

@@ -8,6 +8,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 
 import type { ReportContent } from '../abuse/report-content.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** How a report came to be. */
 export type ReportTrigger = 'schedule' | 'api' | 'cli';
@@ -103,7 +104,7 @@ export class MongoReportStore {
 
   async get(id: string): Promise<StoredReport | null> {
     try {
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
       return doc ? toReport(doc) : null;
     } catch (error) {
       throw toDatastoreError('read report', error);
