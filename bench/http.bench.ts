@@ -82,6 +82,7 @@ export async function benchHttp(durationSeconds = 10): Promise<{ rows: HttpBench
     cache: { maxStaleMs: 5_000, maxEntries: 200_000 },
     expiryGraceMs: 0,
     events: { streamPrefix: 'bench:events', partitions: 16, maxStreamLength: 100_000 },
+    queuePrefix: 'bench',
   };
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   const stops: Array<() => Promise<void>> = [() => services.stop(), () => server.stop()];

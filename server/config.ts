@@ -58,6 +58,8 @@ export const serverEnvironment = z.object({
   EVENT_STREAM_MAX_LENGTH: positiveInt(100_000),
   /** Validity after the period end, in seconds (renewal webhooks arrive late). Default 0. */
   EXPIRY_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(0)),
+  /** Prefix of every BullMQ key; the same as the worker's. Default `keyward`. */
+  KEYWARD_QUEUE_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward')),
 });
 
 /** The server's configuration. */
@@ -79,6 +81,8 @@ export interface ServerConfig {
   readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number };
   readonly expiryGraceMs: number;
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
+  /** BullMQ key prefix, for jobs the server adds (e.g. waking the mail sender). */
+  readonly queuePrefix: string;
 }
 
 /** The project's default plan catalogue (found from source and from the built dist/ alike). */
@@ -132,5 +136,6 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     cache: { maxStaleMs: parsed.CACHE_MAX_STALE_MS, maxEntries: parsed.CACHE_MAX_ENTRIES },
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS, maxStreamLength: parsed.EVENT_STREAM_MAX_LENGTH },
+    queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,
   };
 }

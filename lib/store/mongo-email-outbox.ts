@@ -222,13 +222,13 @@ export class MongoEmailOutbox implements EmailOutbox {
     }
   }
 
-  /** The address the latest e-mail of this kind about a license went (or goes) to, or `null`. */
-  async latestRecipient(licenseId: string, kind: EmailKind): Promise<string | null> {
+  /** The latest e-mail of this kind about a license (its address and data serve a resend), or `null`. */
+  async latest(licenseId: string, kind: EmailKind): Promise<OutboxDocument | null> {
     try {
-      const [latest] = await this.collection.find({ licenseId, kind }, { projection: { to: 1 } }).sort({ createdAt: -1, _id: -1 }).limit(1).toArray();
-      return latest?.to ?? null;
+      const [latest] = await this.collection.find({ licenseId, kind }).sort({ createdAt: -1, _id: -1 }).limit(1).toArray();
+      return latest ?? null;
     } catch (error) {
-      throw toDatastoreError('latestRecipient', error);
+      throw toDatastoreError('latestEmail', error);
     }
   }
 

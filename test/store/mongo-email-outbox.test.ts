@@ -150,8 +150,8 @@ describe('MongoEmailOutbox listings', () => {
       await outbox.enqueue(request(1, { licenseId: 'lic_a', to: 'old@example.com' }), at('2026-03-01T10:00:00Z'));
       await outbox.enqueue(request(2, { licenseId: 'lic_a', to: 'new@example.com' }), at('2026-03-02T10:00:00Z'));
       await outbox.enqueue(request(3, { licenseId: 'lic_a', to: 'billing@example.com', kind: 'payment_failed' }), at('2026-03-03T10:00:00Z'));
-      expect(await outbox.latestRecipient('lic_a', 'key_delivery')).toBe('new@example.com');
-      expect(await outbox.latestRecipient('lic_b', 'key_delivery')).toBeNull();
+      expect((await outbox.latest('lic_a', 'key_delivery'))?.to).toBe('new@example.com');
+      expect(await outbox.latest('lic_b', 'key_delivery')).toBeNull();
     });
   });
 });

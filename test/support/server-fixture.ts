@@ -46,6 +46,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     expiryGraceMs: 0,
     // Each test server writes its own streams: test files run in parallel on one Redis.
     events: { streamPrefix: uniqueName('events'), partitions: 4, maxStreamLength: 100_000 },
+    queuePrefix: uniqueName('q'),
     publicKey,
     ...overrides,
   };

@@ -25,8 +25,9 @@ export const MAIL_JOBS = {
   /** An e-mail was enqueued (or a sweep ran out of budget): deliver what is due now. */
   wake: {
     payload: z.strictObject({ emailId: emailId.optional() }),
-    // One wake waiting is enough: it drains everything due when it runs.
-    options: { attempts: 1, removeOnComplete: true, removeOnFail: 100, deduplication: { id: 'wake' } },
+    // Not deduplicated: a wake dropped while another is already draining could leave an e-mail
+    // to the next sweep. A wake that finds nothing due costs one query.
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
   },
 } as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
 
