@@ -19,9 +19,10 @@ import { isEntryPoint } from '../runtime/process-entry.js';
 import { DatastoreError } from '../lib/store/datastore-error.js';
 import type { AdminScope } from '../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
+import { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
 import { parseCliConfig } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
-import { commaList, integerIn, isoDateTime } from './cli-options.js';
+import { commaList, emailAddress, integerIn, isoDateTime } from './cli-options.js';
 import { EXIT, fail, type ExitCode } from './cli-output.js';
 import { createLicenses } from './commands/create-licenses.js';
 import {
@@ -34,6 +35,7 @@ import {
   showAudit,
   suspendLicense,
 } from './commands/license-commands.js';
+import { customerLicenses, resendKeyCommand, revealKey } from './commands/key-commands.js';
 import { createToken, listTokens, revokeToken } from './commands/token-commands.js';
 import { startProgressBar } from './progress-bar.js';
 
@@ -93,6 +95,7 @@ async function withContext(io: CliIo, command: (ctx: CliContext) => Promise<Exit
       return await command({
         keyward,
         adminTokens: new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }),
+        emailOutbox: new MongoEmailOutbox({ db: mongo.db(config.mongoDb) }),
         out: io.stdout,
         err: io.stderr,
         actor: cliActor(),
@@ -217,6 +220,32 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
     .option('--after-version <n>', "entries after this version (the previous page's nextCursor)", integerIn(0, Number.MAX_SAFE_INTEGER))
     .option('--limit <n>', 'page size', integerIn(1, 500), 100)
     .action((id: string, options: { afterVersion?: number; limit: number }) => run((ctx) => showAudit(ctx, id, options))());
+  licenses
+    .command('reveal-key <licenseId>')
+    .description('print the plain key (the reveal is noted on stderr, without the key)')
+    .action((id: string) => run((ctx) => revealKey(ctx, id))());
+  licenses
+    .command('resend-key <licenseId>')
+    .description("e-mail the key again (queued in the outbox; the worker sends it)")
+    .option('--to <address>', "recipient (default: the address of the license's latest key delivery)", emailAddress)
+    .action((id: string, options: { to?: string }) => run((ctx) => resendKeyCommand(ctx, id, options))());
+
+  const customers = program.command('customers').description("customers' licenses");
+  customers
+    .command('licenses <customerId>')
+    .description("a customer's licenses (masked keys), as { customerId, data, nextCursor }")
+    .addOption(new Option('--status <status>').choices(['active', 'suspended', 'expired', 'revoked']))
+    .option('--limit <n>', 'page size', integerIn(1, 500), 50)
+    .option('--cursor <cursor>', "the previous page's nextCursor")
+    .action((customerId: string, options: { status?: LicenseStatus; limit: number; cursor?: string }) =>
+      run((ctx) =>
+        customerLicenses(ctx, customerId, {
+          limit: options.limit,
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        }),
+      )(),
+    );
   return program;
 }
 
