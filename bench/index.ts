@@ -19,3 +19,8 @@ const http = await benchHttp(seconds);
 console.table(http.rows);
 console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
+
+const mailCount = Number(process.env['BENCH_MAIL_COUNT'] ?? 1_000);
+console.log(`\nE-mail (outbox sender to an SMTP server in this process, ${mailCount.toLocaleString('en-US')} e-mails per run, 4 connections):`);
+const { benchMail } = await import('./mail.bench.js');
+console.table(await benchMail(mailCount));
