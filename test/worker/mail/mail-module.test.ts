@@ -16,6 +16,7 @@ import { DEFAULT_MAIL_CONFIG, type MailConfig } from '../../../worker/mail/mail-
 import { MAIL_QUEUE } from '../../../worker/mail/mail-jobs.js';
 import { mailModule } from '../../../worker/mail/mail-module.js';
 import { MailWake } from '../../../worker/mail/mail-wake.js';
+import { createWorkerOutbox } from '../../../worker/mail/worker-outbox.js';
 import { startWorker } from '../../../worker/main.js';
 import { WORKER_MODULES } from '../../../worker/modules.js';
 import { redisUrl } from '../../setup/services.js';
@@ -34,6 +35,19 @@ async function issueLicense(worker: Awaited<ReturnType<typeof startTestWorker>>)
   const issued = await worker.context.keyward.licenses.issue({ planId: 'pro' });
   if (!issued.ok) throw new Error(issued.refusal.message);
   return { id: issued.value.record.license.id, key: issued.value.key };
+}
+
+/**
+ * Resolves once the worker has no mail job waiting or running (its start-up sweep and wake are
+ * done), so that what follows can only be delivered by a new wake job.
+ */
+async function idle(worker: Awaited<ReturnType<typeof startTestWorker>>): Promise<void> {
+  const queue = new Queue(MAIL_QUEUE, { connection: worker.context.redis, prefix: worker.config.queuePrefix });
+  for (;;) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
+    if (Object.values(counts).every((count) => count === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** A producer of `{mail}` jobs, as the server holds one. */
@@ -57,6 +71,7 @@ describe('the mail module', () => {
     // A sweep interval far longer than the test: only the wake job can deliver in time.
     const worker = await startTestWorker({ mail: mailConfig(smtp.url, { sweepIntervalMs: 3_600_000 }) }, [mailModule]);
     const license = await issueLicense(worker);
+    await idle(worker);
     const wake = producer(worker.config.queuePrefix);
     const outbox = new MongoEmailOutbox({ db: worker.context.db, onEnqueued: (id) => wake.wake(id) });
     const { id } = await outbox.enqueue(request(license.id, 1), new Date());
@@ -64,6 +79,18 @@ describe('the mail module', () => {
     const [mail] = await smtp.waitFor(1);
     expect(mail!.text).toContain(license.key);
     expect(mail!.messageId).toBe(`<${id}@keyward.test>`);
+  });
+
+  it('wakes the sender for e-mails that another worker module enqueues through createWorkerOutbox', async () => {
+    const smtp = await startSmtpServer();
+    const worker = await startTestWorker({ mail: mailConfig(smtp.url, { sweepIntervalMs: 3_600_000 }) }, [mailModule]);
+    const license = await issueLicense(worker);
+    await idle(worker);
+    const { outbox, close } = createWorkerOutbox(worker.context, 'billing');
+    onTestFinished(close);
+    await outbox.enqueue(request(license.id, 7), new Date());
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.envelopeTo).toEqual(['user7@example.com']);
   });
 
   it('delivers e-mails that nobody woke it for on the scheduled sweep', async () => {
