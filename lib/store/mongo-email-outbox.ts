@@ -200,6 +200,22 @@ export class MongoEmailOutbox implements EmailOutbox {
     return this.#settle(claim, { status: 'failed', failedAt: now, lastError: error.slice(0, MAX_ERROR_LENGTH) }, 'markEmailFailed');
   }
 
+  /**
+   * Puts a `failed` e-mail back in the queue with a fresh count of attempts (after the cause,
+   * e.g. the SMTP settings, was fixed). `null` when there is no such failed e-mail.
+   */
+  async retryFailed(id: string, now: Date): Promise<OutboxDocument | null> {
+    try {
+      return await this.collection.findOneAndUpdate(
+        { _id: id, status: 'failed' },
+        { $set: { status: 'pending', attempts: 0, nextAttemptAt: now, failedAt: null, leaseId: null } },
+        { returnDocument: 'after' },
+      );
+    } catch (error) {
+      throw toDatastoreError('retryEmail', error);
+    }
+  }
+
   /** A page of e-mails, newest first, filtered by status, license or customer. */
   async list(query: OutboxQuery): Promise<OutboxPage> {
     const after = query.cursor === undefined ? null : parseOutboxCursor(query.cursor);

@@ -1,6 +1,7 @@
 /** The customer and e-mail admin routes, described for the OpenAPI document from the schemas that check them. */
 import type { OpenApiOperation } from '../openapi.js';
 import { customerLicensesQuery, listEmailsQuery, resendKeyBody } from './admin-customer-schemas.js';
+import { emptyBody } from './admin-schemas.js';
 
 const tags = ['admin'];
 const errors = { '400': 'Error', '401': 'Error', '403': 'Error', '404': 'Error' };
@@ -33,5 +34,14 @@ export const ADMIN_CUSTOMER_OPERATIONS: readonly OpenApiOperation[] = [
     admin: 'read',
     query: listEmailsQuery,
     responses: { '200': 'Object', ...errors },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/emails/:emailId/retry',
+    summary: 'Queue a failed e-mail again, with fresh attempts (e.g. after fixing SMTP_URL). Answers 202 with the e-mail.',
+    tags,
+    admin: 'write',
+    body: emptyBody,
+    responses: { '202': 'Object', ...errors },
   },
 ];

@@ -1,6 +1,7 @@
 /**
  * Admin routes about customers and their e-mail: a customer's licenses (masked keys), sending a
- * license's key again by e-mail, and the outbox listing (which holds no keys). Same tokens and
+ * license's key again by e-mail, the outbox listing (which holds no keys), and a failed e-mail
+ * queued again. Same tokens and
  * scopes as the rest of the admin API; revealing a key is in admin-routes.ts.
  */
 import type { Router } from '@koa/router';
@@ -15,6 +16,7 @@ import { adminOf, type AdminAuth } from '../auth/admin-auth.js';
 import { ApiError } from '../http/api-error.js';
 import { parseBody, parseInput, parseQuery } from '../http/parse-body.js';
 import { customerIdParam, customerLicensesQuery, listEmailsQuery, resendKeyBody } from './admin-customer-schemas.js';
+import { emptyBody } from './admin-schemas.js';
 
 /** What the customer routes need. */
 export interface AdminCustomerRoutesOptions {
@@ -68,6 +70,16 @@ export function addAdminCustomerRoutes(router: Router, options: AdminCustomerRou
     );
     ctx.status = 202;
     ctx.body = { id: result.emailId, licenseId: result.licenseId, to: result.to, status: 'pending' };
+  });
+
+  router.post('/v1/admin/emails/:emailId/retry', write, async (ctx) => {
+    parseBody(emptyBody, ctx);
+    const emailId = ctx.params['emailId'] ?? '';
+    const email = /^eml_[0-9a-f]{24}$/.test(emailId) ? await outbox.retryFailed(emailId, clock()) : null;
+    if (!email) throw new ApiError('NOT_FOUND', `No failed e-mail "${emailId.slice(0, MAX_ID_LENGTH)}".`);
+    logger.info({ event: 'retry_email', emailId, actor: `admin:${adminOf(ctx).tokenId}`, requestId: ctx.state['requestId'] }, 'failed e-mail queued again');
+    ctx.status = 202;
+    ctx.body = outboxEmailView(email);
   });
 
   router.get('/v1/admin/emails', read, async (ctx) => {

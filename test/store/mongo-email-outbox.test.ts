@@ -112,6 +112,24 @@ describe('MongoEmailOutbox claims', () => {
   });
 });
 
+describe('MongoEmailOutbox retryFailed', () => {
+  it('puts a failed e-mail back in the queue with fresh attempts, and nothing else', async () => {
+    await withTestDatabase(async (db) => {
+      const outbox = new MongoEmailOutbox({ db });
+      const failed = await outbox.enqueue(request(1), NOW);
+      const pending = await outbox.enqueue(request(2), at('2026-03-01T10:00:01Z'));
+      await outbox.markFailed((await outbox.claimDue(NOW, LEASE_MS))!, NOW, 'EAUTH: 535 bad credentials');
+      const later = at('2026-03-02T09:00:00Z');
+      expect(await outbox.retryFailed(failed.id, later)).toMatchObject({ _id: failed.id, status: 'pending', attempts: 0, nextAttemptAt: later, failedAt: null });
+      expect(await outbox.retryFailed(failed.id, later)).toBeNull();
+      expect(await outbox.retryFailed(pending.id, later)).toBeNull();
+      expect(await outbox.retryFailed('eml_000000000000000000000000', later)).toBeNull();
+      expect((await outbox.claimDue(later, LEASE_MS))?.email._id).toBe(pending.id);
+      expect((await outbox.claimDue(later, LEASE_MS))?.email).toMatchObject({ _id: failed.id, attempts: 1 });
+    });
+  });
+});
+
 describe('MongoEmailOutbox listings', () => {
   it('lists newest first by status, license or customer, a page at a time', async () => {
     await withTestDatabase(async (db) => {

@@ -125,6 +125,18 @@ describe('GET /v1/admin/emails', () => {
   });
 });
 
+describe('POST /v1/admin/emails/:emailId/retry', () => {
+  it('queues a failed e-mail again with fresh attempts, and says who asked', async () => {
+    const [license] = await issue({ planId: 'pro', email: 'ada@example.com' });
+    await api.outbox.markFailed((await api.outbox.claimDue(new Date(Date.now() + 1_000), 60_000))!, new Date(), 'EAUTH: 535');
+    const answer = await api.call('POST', `/v1/admin/emails/${license!.emailId}/retry`);
+    expect(answer).toMatchObject({ status: 202, body: { id: license!.emailId, status: 'pending', attempts: 0, failedAt: null } });
+    expect(api.logs.some((line) => line.includes('"retry_email"') && line.includes(api.writeTokenId))).toBe(true);
+    const again = await api.call('POST', `/v1/admin/emails/${license!.emailId}/retry`);
+    expect(again).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+});
+
 describe('POST /v1/admin/licenses/:id/reveal-key', () => {
   it('shows the plain key to a write token and logs who saw it, without the key', async () => {
     const [license] = await issue({ planId: 'pro' });

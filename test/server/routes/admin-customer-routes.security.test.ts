@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../support/admin-server.js';
 
 let api: AdminServer;
-let license: { id: string; key: string };
+let license: { id: string; key: string; emailId: string };
 
 beforeAll(async () => {
   api = await startAdminServer();
@@ -23,6 +23,7 @@ const routes = (): Array<[string, string, unknown]> => [
   ['GET', '/v1/admin/emails', undefined],
   ['POST', `/v1/admin/licenses/${license.id}/resend-key`, { to: 'mallory@example.com' }],
   ['POST', `/v1/admin/licenses/${license.id}/reveal-key`, {}],
+  ['POST', `/v1/admin/emails/${license.emailId}/retry`, {}],
 ];
 
 async function emails(): Promise<number> {
@@ -49,9 +50,9 @@ describe('scopes', () => {
     }
   });
 
-  it.each(['reveal-key', 'resend-key'])('refuses %s to a read token: 403, no key, nothing queued', async (action) => {
+  it.each([['licenses', 'reveal-key'], ['licenses', 'resend-key'], ['emails', 'retry']])('refuses %s %s to a read token: 403, no key, nothing queued', async (what, action) => {
     const before = await emails();
-    const answer = await api.call('POST', `/v1/admin/licenses/${license.id}/${action}`, { token: api.readToken, body: {} });
+    const answer = await api.call('POST', `/v1/admin/${what}/${what === 'emails' ? license.emailId : license.id}/${action}`, { token: api.readToken, body: {} });
     expect(answer).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', details: { requiredScope: 'write' } } } });
     expect(answer.text).not.toContain(license.key);
     expect(await emails()).toBe(before);
