@@ -19,7 +19,7 @@ import { isEntryPoint } from '../runtime/process-entry.js';
 import { DatastoreError } from '../lib/store/datastore-error.js';
 import type { AdminScope } from '../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
-import { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
+import { MongoEmailOutbox, type OutboxStatus } from '../lib/store/mongo-email-outbox.js';
 import { parseCliConfig } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
 import { commaList, emailAddress, integerIn, isoDateTime } from './cli-options.js';
@@ -35,6 +35,7 @@ import {
   showAudit,
   suspendLicense,
 } from './commands/license-commands.js';
+import { listEmails, retryEmail } from './commands/email-commands.js';
 import { customerLicenses, resendKeyCommand, revealKey } from './commands/key-commands.js';
 import { createToken, listTokens, revokeToken } from './commands/token-commands.js';
 import { startProgressBar } from './progress-bar.js';
@@ -246,6 +247,31 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
         }),
       )(),
     );
+
+  const emails = program.command('emails').description('the e-mail outbox');
+  emails
+    .command('list')
+    .description('outbox e-mails, newest first, as { data, nextCursor }')
+    .addOption(new Option('--status <status>').choices(['pending', 'sent', 'failed']))
+    .option('--license <licenseId>')
+    .option('--customer <customerId>')
+    .option('--limit <n>', 'page size', integerIn(1, 500), 50)
+    .option('--cursor <cursor>', "the previous page's nextCursor")
+    .action((options: { status?: OutboxStatus; license?: string; customer?: string; limit: number; cursor?: string }) =>
+      run((ctx) =>
+        listEmails(ctx, {
+          limit: options.limit,
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.license === undefined ? {} : { licenseId: options.license }),
+          ...(options.customer === undefined ? {} : { customerId: options.customer }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        }),
+      )(),
+    );
+  emails
+    .command('retry <emailId>')
+    .description('queue a failed e-mail again with fresh attempts')
+    .action((emailId: string) => run((ctx) => retryEmail(ctx, emailId))());
   return program;
 }
 

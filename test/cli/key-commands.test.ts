@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { EXIT } from '../../cli/cli-output.js';
+import { listEmails, retryEmail } from '../../cli/commands/email-commands.js';
 import { customerLicenses, resendKeyCommand, revealKey } from '../../cli/commands/key-commands.js';
 import { runCli } from '../../cli/main.js';
 import { startCli, type CliFixture } from '../support/cli-fixture.js';
@@ -80,12 +81,36 @@ describe('customers licenses', () => {
   });
 });
 
+describe('emails list and retry', () => {
+  it('lists the outbox by status and queues a failed e-mail again', async () => {
+    const license = await issue();
+    await resendKeyCommand(cli.ctx, license.id, { to: 'ada@example.com' });
+    const { id } = cli.json();
+    await cli.ctx.emailOutbox.markFailed((await cli.ctx.emailOutbox.claimDue(new Date(Date.now() + 1_000), 60_000))!, new Date(), 'EAUTH: 535');
+    cli.reset();
+    expect(await listEmails(cli.ctx, { status: 'failed' })).toBe(EXIT.ok);
+    expect(cli.json()).toMatchObject({ data: [{ id, status: 'failed', lastError: 'EAUTH: 535', to: 'ada@example.com' }], nextCursor: null });
+    expect(cli.out()).not.toContain(license.key);
+    cli.reset();
+    expect(await listEmails(cli.ctx, { cursor: 'junk' })).toBe(EXIT.refused);
+    expect(cli.error().code).toBe('INVALID_REQUEST');
+    cli.reset();
+    expect(await retryEmail(cli.ctx, id)).toBe(EXIT.ok);
+    expect(cli.json()).toMatchObject({ id, status: 'pending', attempts: 0 });
+    cli.reset();
+    expect(await retryEmail(cli.ctx, id)).toBe(EXIT.refused);
+    expect(cli.error().code).toBe('NOT_FOUND');
+  });
+});
+
 describe('usage', () => {
   it.each([
     [['licenses', 'resend-key', 'lic_1', '--to', 'not-an-address']],
     [['licenses', 'reveal-key']],
     [['customers', 'licenses', 'cus_1', '--limit', '0']],
     [['customers', 'licenses']],
+    [['emails', 'list', '--status', 'bounced']],
+    [['emails', 'retry']],
   ])('answers exit 2 before connecting: %o', async (args) => {
     let err = '';
     const code = await runCli(args, {
