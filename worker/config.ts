@@ -49,6 +49,8 @@ function mailVariables() {
     MAIL_SWEEP_INTERVAL_SECONDS: count(defaults.sweepIntervalMs / 1000, 3_600),
     /** E-mails sent at once per worker (SMTP connections). Default 4. */
     MAIL_CONCURRENCY: count(defaults.concurrency, 64),
+    /** Days sent e-mails stay in the outbox. Default 90. */
+    MAIL_RETENTION_DAYS: count(defaults.retentionMs / 86_400_000, 3_650),
   };
 }
 
@@ -118,6 +120,7 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
       },
       sweepIntervalMs: parsed.MAIL_SWEEP_INTERVAL_SECONDS * 1000,
       concurrency: parsed.MAIL_CONCURRENCY,
+      retentionMs: parsed.MAIL_RETENTION_DAYS * 86_400_000,
     },
   };
 }

@@ -216,6 +216,18 @@ export class MongoEmailOutbox implements EmailOutbox {
     }
   }
 
+  /**
+   * Deletes e-mails sent before `before` (retention: no TTL indexes, so a scheduled job calls
+   * this). Failed e-mails stay until an operator retries them. Returns how many were deleted.
+   */
+  async pruneSent(before: Date): Promise<number> {
+    try {
+      return (await this.collection.deleteMany({ status: 'sent', sentAt: { $lt: before } })).deletedCount;
+    } catch (error) {
+      throw toDatastoreError('pruneEmails', error);
+    }
+  }
+
   /** A page of e-mails, newest first, filtered by status, license or customer. */
   async list(query: OutboxQuery): Promise<OutboxPage> {
     const after = query.cursor === undefined ? null : parseOutboxCursor(query.cursor);

@@ -130,6 +130,24 @@ describe('MongoEmailOutbox retryFailed', () => {
   });
 });
 
+describe('MongoEmailOutbox pruneSent', () => {
+  it('deletes only e-mails sent before the cut-off', async () => {
+    await withTestDatabase(async (db) => {
+      const outbox = new MongoEmailOutbox({ db });
+      const old = await outbox.enqueue(request(1), NOW);
+      const recent = await outbox.enqueue(request(2), at('2026-03-01T10:00:01Z'));
+      const failed = await outbox.enqueue(request(3), at('2026-03-01T10:00:02Z'));
+      const waiting = await outbox.enqueue(request(4), at('2026-06-01T10:00:00Z'));
+      await outbox.markSent((await outbox.claimDue(NOW, LEASE_MS))!, at('2026-03-01T10:00:00Z'));
+      await outbox.markSent((await outbox.claimDue(at('2026-03-01T10:00:01Z'), LEASE_MS))!, at('2026-05-01T00:00:00Z'));
+      await outbox.markFailed((await outbox.claimDue(at('2026-03-01T10:00:02Z'), LEASE_MS))!, at('2026-03-01T10:00:02Z'), 'refused');
+      expect(await outbox.pruneSent(at('2026-04-01T00:00:00Z'))).toBe(1);
+      expect(await outbox.get(old.id)).toBeNull();
+      for (const kept of [recent, failed, waiting]) expect(await outbox.get(kept.id)).not.toBeNull();
+    });
+  });
+});
+
 describe('MongoEmailOutbox listings', () => {
   it('lists newest first by status, license or customer, a page at a time', async () => {
     await withTestDatabase(async (db) => {

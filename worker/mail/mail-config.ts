@@ -15,9 +15,11 @@ export interface MailConfig {
   readonly leaseMs: number;
   /** E-mails sent at once by one worker (SMTP connections in the pool). */
   readonly concurrency: number;
+  /** How long sent e-mails stay in the outbox, in ms (a daily job deletes older ones; failed ones stay). */
+  readonly retentionMs: number;
 }
 
-/** Defaults: no SMTP server, 8 attempts from 30 s up to 1 h apart, sweep every 5 s, 2-minute leases, 4 at once. */
+/** Defaults: no SMTP server, 8 attempts from 30 s up to 1 h apart, sweep every 5 s, 2-minute leases, 4 at once, 90 days kept. */
 export const DEFAULT_MAIL_CONFIG: MailConfig = {
   smtpUrl: null,
   from: 'Keyward <no-reply@localhost>',
@@ -25,4 +27,5 @@ export const DEFAULT_MAIL_CONFIG: MailConfig = {
   sweepIntervalMs: 5_000,
   leaseMs: 120_000,
   concurrency: 4,
+  retentionMs: 90 * 86_400_000,
 };

@@ -16,6 +16,9 @@ export const MAIL_QUEUE = '{mail}';
 /** The job scheduler that sweeps the outbox. */
 export const MAIL_SWEEP_SCHEDULER = 'mail-sweep';
 
+/** The job scheduler that prunes sent e-mails. */
+export const MAIL_PRUNE_SCHEDULER = 'mail-prune';
+
 const emailId = z.string().regex(/^eml_[0-9a-f]{24}$/);
 
 /** Job names → payload schema and job options. */
@@ -29,6 +32,8 @@ export const MAIL_JOBS = {
     // to the next sweep. A wake that finds nothing due costs one query.
     options: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
   },
+  /** Scheduled daily: delete e-mails sent longer ago than the retention period. */
+  prune: { payload: z.strictObject({}), options: { attempts: 1, removeOnComplete: true, removeOnFail: 100 } },
 } as const satisfies Record<string, { payload: z.ZodType; options: JobsOptions }>;
 
 /** A job name of the `{mail}` queue. */
@@ -58,5 +63,7 @@ export async function runMailJob(handlers: MailJobHandlers, name: string, data: 
       return handlers.sweep(parsed.data as MailJobPayload<'sweep'>);
     case 'wake':
       return handlers.wake(parsed.data as MailJobPayload<'wake'>);
+    case 'prune':
+      return handlers.prune(parsed.data as MailJobPayload<'prune'>);
   }
 }

@@ -1,14 +1,14 @@
 /**
  * The worker's `mail` module: the `{mail}` queue with a job scheduler that sweeps the outbox
- * every few seconds, wake jobs for e-mails just enqueued, and the sender that delivers them
- * through SMTP. Without SMTP_URL it only warns (once): e-mails wait in the outbox, nothing is lost.
+ * every few seconds, wake jobs for e-mails just enqueued, the sender that delivers them
+ * through SMTP, and a daily job that deletes sent e-mails past their retention. Without SMTP_URL it only warns (once): e-mails wait in the outbox, nothing is lost.
  */
 import { Worker } from 'bullmq';
 
 import { MongoEmailOutbox } from '../../lib/store/mongo-email-outbox.js';
 import type { WorkerContext, WorkerModule, RunningWorkerModule } from '../worker-module.js';
 import { DEFAULT_MAIL_CONFIG } from './mail-config.js';
-import { MAIL_JOBS, MAIL_QUEUE, MAIL_SWEEP_SCHEDULER, runMailJob, type MailJobHandlers } from './mail-jobs.js';
+import { MAIL_JOBS, MAIL_PRUNE_SCHEDULER, MAIL_QUEUE, MAIL_SWEEP_SCHEDULER, runMailJob, type MailJobHandlers } from './mail-jobs.js';
 import type { MailTransport } from './mail-transport.js';
 import { MailWake } from './mail-wake.js';
 import { OutboxSender } from './outbox-sender.js';
@@ -64,7 +64,12 @@ async function startMail(context: WorkerContext, options: MailModuleOptions): Pr
     if (tally.sent + tally.retried + tally.failed + tally.leaseLost >= DELIVERIES_PER_JOB) wake.wake();
     return tally;
   };
-  const handlers: MailJobHandlers = { sweep: deliver, wake: deliver };
+  const prune = async (): Promise<unknown> => {
+    const deleted = await outbox.pruneSent(new Date(Date.now() - config.retentionMs));
+    if (deleted > 0) logger.info({ deleted }, 'sent e-mails past retention deleted');
+    return { deleted };
+  };
+  const handlers: MailJobHandlers = { sweep: deliver, wake: deliver, prune };
   const worker = new Worker(MAIL_QUEUE, (job) => runMailJob(handlers, job.name, job.data), {
     connection: context.createRedis('mail-worker'),
     prefix: context.queuePrefix,
@@ -75,6 +80,7 @@ async function startMail(context: WorkerContext, options: MailModuleOptions): Pr
   try {
     await worker.waitUntilReady();
     await wake.queue.upsertJobScheduler(MAIL_SWEEP_SCHEDULER, { every: config.sweepIntervalMs }, { name: 'sweep', data: {}, opts: MAIL_JOBS.sweep.options });
+    await wake.queue.upsertJobScheduler(MAIL_PRUNE_SCHEDULER, { every: 86_400_000 }, { name: 'prune', data: {}, opts: MAIL_JOBS.prune.options });
     // Whatever became due while no worker ran.
     wake.wake();
   } catch (error) {

@@ -28,6 +28,7 @@ describe('parseWorkerConfig: mail', () => {
       MAIL_RETRY_MAX_SECONDS: '600',
       MAIL_SWEEP_INTERVAL_SECONDS: '2',
       MAIL_CONCURRENCY: '8',
+      MAIL_RETENTION_DAYS: '30',
     });
     expect(config.mail).toEqual({
       ...DEFAULT_MAIL_CONFIG,
@@ -36,6 +37,7 @@ describe('parseWorkerConfig: mail', () => {
       retry: { maxAttempts: 3, baseDelayMs: 10_000, maxDelayMs: 600_000 },
       sweepIntervalMs: 2_000,
       concurrency: 8,
+      retentionMs: 30 * 86_400_000,
     });
   });
 

@@ -102,7 +102,10 @@ describe('the mail module', () => {
     const mails = await smtp.waitFor(3);
     expect(mails.map((mail) => mail.envelopeTo[0]).sort()).toEqual(['user0@example.com', 'user1@example.com', 'user2@example.com']);
     const schedulers = await new Queue(MAIL_QUEUE, { connection: worker.context.redis, prefix: worker.config.queuePrefix }).getJobSchedulers();
-    expect(schedulers).toMatchObject([{ key: 'mail-sweep', every: 500 }]);
+    expect(schedulers.map(({ key, every }) => ({ key, every })).sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+      { key: 'mail-prune', every: 86_400_000 },
+      { key: 'mail-sweep', every: 500 },
+    ]);
   });
 
   it('without SMTP_URL, warns once and leaves mail queued', async () => {
@@ -132,6 +135,30 @@ describe('the mail module', () => {
     const unknown = await queue.add('explode', {}, { attempts: 5 });
     await expect(unknown.waitUntilFinished(events)).rejects.toThrow(/unknown mail job "explode"/);
     for (const job of [poison, unknown]) expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1);
+  });
+
+  it('deletes sent e-mails past their retention on a prune job, keeping the rest', async () => {
+    const smtp = await startSmtpServer();
+    const worker = await startTestWorker({ mail: mailConfig(smtp.url, { sweepIntervalMs: 3_600_000, retentionMs: 30 * 86_400_000 }) }, [mailModule]);
+    // After the start-up jobs, nothing but this test touches the outbox until the prune job.
+    await idle(worker);
+    const outbox = new MongoEmailOutbox({ db: worker.context.db });
+    const longAgo = new Date('2020-01-01T00:00:00Z');
+    const old = await outbox.enqueue(request('lic_old', 1), longAgo);
+    await outbox.markSent((await outbox.claimDue(longAgo, 60_000))!, longAgo);
+    const failed = await outbox.enqueue(request('lic_old', 2), new Date('2020-01-02T00:00:00Z'));
+    await outbox.markFailed((await outbox.claimDue(new Date('2020-01-02T00:00:00Z'), 60_000))!, longAgo, 'refused');
+
+    const events = new QueueEvents(MAIL_QUEUE, { connection: worker.context.createRedis('test-events'), prefix: worker.config.queuePrefix });
+    onTestFinished(() => events.close());
+    await events.waitUntilReady();
+    const queue = new Queue(MAIL_QUEUE, { connection: worker.context.redis, prefix: worker.config.queuePrefix });
+    // The daily scheduler's first prune may run before this one and do the deleting: either way
+    // it is the module's prune job, and by the end of this one the old e-mail is gone.
+    const job = await queue.add('prune', {});
+    expect(await job.waitUntilFinished(events)).toEqual({ deleted: expect.any(Number) });
+    expect(await outbox.get(old.id)).toBeNull();
+    expect(await outbox.get(failed.id)).toMatchObject({ status: 'failed' });
   });
 
   it('sends each e-mail once when two workers drain one outbox', async () => {
