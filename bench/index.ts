@@ -25,3 +25,7 @@ const { benchCasesPure, benchCasesStore } = await import('./cases.bench.js');
 console.table(await benchCasesPure());
 console.log('\nCase roll-up on the embedded MongoDB-wire server:');
 console.table(await benchCasesStore());
+const mailCount = Number(process.env['BENCH_MAIL_COUNT'] ?? 1_000);
+console.log(`\nE-mail (outbox sender to an SMTP server in this process, ${mailCount.toLocaleString('en-US')} e-mails per run, 4 connections):`);
+const { benchMail } = await import('./mail.bench.js');
+console.table(await benchMail(mailCount));

@@ -1,6 +1,7 @@
 /** What every CLI command gets: the wired services, where to write, and who is acting. */
 import type { Keyward } from '../lib/service/create-keyward.js';
 import type { AdminTokenStore } from '../lib/store/admin-token-store.js';
+import type { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
 
 /** Somewhere to write text (stdout, stderr, or a test's buffer). */
 export interface CliOutput {
@@ -19,6 +20,8 @@ export interface ProgressBar {
 export interface CliContext {
   readonly keyward: Keyward;
   readonly adminTokens: AdminTokenStore;
+  /** The e-mail outbox (resend-key queues here; the worker's sweep sends it). */
+  readonly emailOutbox: MongoEmailOutbox;
   /** Results: one JSON object, or CSV. */
   readonly out: CliOutput;
   /** Refusals and progress. */

@@ -3,6 +3,7 @@
  * commander with the option's name, before any connection is made.
  */
 import { InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 
 /** An integer in `min..max`. */
 export function integerIn(min: number, max: number): (value: string) => number {
@@ -29,4 +30,12 @@ export function commaList(value: string): string[] {
   const items = value.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new InvalidArgumentError('must be a comma-separated list, e.g. act_1,act_2.');
   return items;
+}
+
+const address = z.email().max(254);
+
+/** One e-mail address, e.g. `ada@example.com`. */
+export function emailAddress(value: string): string {
+  if (!address.safeParse(value).success) throw new InvalidArgumentError('must be one e-mail address, e.g. ada@example.com.');
+  return value;
 }

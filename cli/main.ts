@@ -19,9 +19,10 @@ import { isEntryPoint } from '../runtime/process-entry.js';
 import { DatastoreError } from '../lib/store/datastore-error.js';
 import type { AdminScope } from '../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
+import { MongoEmailOutbox, type OutboxStatus } from '../lib/store/mongo-email-outbox.js';
 import { parseCliConfig } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
-import { commaList, integerIn, isoDateTime } from './cli-options.js';
+import { commaList, emailAddress, integerIn, isoDateTime } from './cli-options.js';
 import { EXIT, fail, type ExitCode } from './cli-output.js';
 import type { CaseAction, CaseStatus } from '../lib/abuse/abuse-case.js';
 import { createReport, getReport, listCases, listReports, recordCaseDecision, showCase } from './commands/case-commands.js';
@@ -36,6 +37,8 @@ import {
   showAudit,
   suspendLicense,
 } from './commands/license-commands.js';
+import { listEmails, retryEmail } from './commands/email-commands.js';
+import { customerLicenses, resendKeyCommand, revealKey } from './commands/key-commands.js';
 import { createToken, listTokens, revokeToken } from './commands/token-commands.js';
 import { startProgressBar } from './progress-bar.js';
 
@@ -96,6 +99,7 @@ async function withContext(io: CliIo, command: (ctx: CliContext & { readonly db:
         keyward,
         db: mongo.db(config.mongoDb),
         adminTokens: new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }),
+        emailOutbox: new MongoEmailOutbox({ db: mongo.db(config.mongoDb) }),
         out: io.stdout,
         err: io.stderr,
         actor: cliActor(),
@@ -272,6 +276,57 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
     .action((id: string, options: { format: 'html' | 'json' | 'csv'; out?: string }) =>
       run((ctx) => getReport(ctx, id, { format: options.format, ...(options.out === undefined ? {} : { outFile: resolve(io.cwd, options.out) }) }))(),
     );
+  licenses
+    .command('reveal-key <licenseId>')
+    .description('print the plain key (the reveal is noted on stderr, without the key)')
+    .action((id: string) => run((ctx) => revealKey(ctx, id))());
+  licenses
+    .command('resend-key <licenseId>')
+    .description("e-mail the key again (queued in the outbox; the worker sends it)")
+    .option('--to <address>', "recipient (default: the address of the license's latest key delivery)", emailAddress)
+    .action((id: string, options: { to?: string }) => run((ctx) => resendKeyCommand(ctx, id, options))());
+
+  const customers = program.command('customers').description("customers' licenses");
+  customers
+    .command('licenses <customerId>')
+    .description("a customer's licenses (masked keys), as { customerId, data, nextCursor }")
+    .addOption(new Option('--status <status>').choices(['active', 'suspended', 'expired', 'revoked']))
+    .option('--limit <n>', 'page size', integerIn(1, 500), 50)
+    .option('--cursor <cursor>', "the previous page's nextCursor")
+    .action((customerId: string, options: { status?: LicenseStatus; limit: number; cursor?: string }) =>
+      run((ctx) =>
+        customerLicenses(ctx, customerId, {
+          limit: options.limit,
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        }),
+      )(),
+    );
+
+  const emails = program.command('emails').description('the e-mail outbox');
+  emails
+    .command('list')
+    .description('outbox e-mails, newest first, as { data, nextCursor }')
+    .addOption(new Option('--status <status>').choices(['pending', 'sent', 'failed']))
+    .option('--license <licenseId>')
+    .option('--customer <customerId>')
+    .option('--limit <n>', 'page size', integerIn(1, 500), 50)
+    .option('--cursor <cursor>', "the previous page's nextCursor")
+    .action((options: { status?: OutboxStatus; license?: string; customer?: string; limit: number; cursor?: string }) =>
+      run((ctx) =>
+        listEmails(ctx, {
+          limit: options.limit,
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.license === undefined ? {} : { licenseId: options.license }),
+          ...(options.customer === undefined ? {} : { customerId: options.customer }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        }),
+      )(),
+    );
+  emails
+    .command('retry <emailId>')
+    .description('queue a failed e-mail again with fresh attempts')
+    .action((emailId: string) => run((ctx) => retryEmail(ctx, emailId))());
   return program;
 }
 

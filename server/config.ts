@@ -81,7 +81,7 @@ export interface ServerConfig {
   readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number };
   readonly expiryGraceMs: number;
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
-  /** BullMQ key prefix, shared with the worker. */
+  /** BullMQ key prefix, shared with the worker (report jobs, mail wake-ups, billing jobs). */
   readonly queuePrefix: string;
 }
 

@@ -15,11 +15,15 @@ import { pino, type Logger } from 'pino';
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
 import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
+import { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
+import { MailWake } from '../worker/mail/mail-wake.js';
 import { AdminAuth } from './auth/admin-auth.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
 import { addAdminRoutes } from './routes/admin-routes.js';
 import { ADMIN_CASE_OPERATIONS } from './routes/admin-case-operations.js';
 import { wireAdminCaseRoutes } from './routes/admin-case-wiring.js';
+import { ADMIN_CUSTOMER_OPERATIONS } from './routes/admin-customer-operations.js';
+import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
 import type { OpenApiOperation } from './openapi.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
@@ -43,10 +47,22 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** What route wiring gets from the server. */
+export interface AddRoutesContext {
+  readonly keyward: Keyward;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly config: ServerConfig;
+  /** The server's shared command connection (not for blocking commands). */
+  readonly redis: Redis;
+  /** Registers a cleanup that `stop()` runs after requests in flight finished, before the clients close. */
+  readonly onStop: (cleanup: () => Promise<void>) => void;
+}
+
 /** Extra wiring a caller may add (the admin API, from its own module). */
 export interface StartServerOptions {
   /** Adds routes to the router (e.g. the admin API). */
-  readonly addRoutes?: (router: Router, context: { keyward: Keyward; db: Db; logger: Logger; redis: Redis; config: ServerConfig }) => void;
+  readonly addRoutes?: (router: Router, context: AddRoutesContext) => void;
   /** The routes addRoutes adds, for the OpenAPI document. */
   readonly operations?: readonly OpenApiOperation[];
   /** Logger to use. Default: pino at the configured level. */
@@ -95,6 +111,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     throw error;
   }
 
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(warn('route cleanup failed'));
+  };
   const metrics = createServerMetrics({ sink, cacheEntries: () => keyward.cache.size });
   const rateLimits = new RateLimits({
     redis: limitRedis,
@@ -112,12 +132,18 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     clientIp: createClientIpResolver(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
     ...(options.operations ? { adminOperations: options.operations } : {}),
-    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger, redis, config }) } : {}),
+    ...(options.addRoutes
+      ? {
+          addAdminRoutes: (router: Router) =>
+            options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger, config, redis, onStop: (cleanup) => void cleanups.push(cleanup) }),
+        }
+      : {}),
   });
   const server = createServer(listener).listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {
+    await runCleanups();
     await keyward.close();
     await sink.close(0);
     await closeClients();
@@ -140,6 +166,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       await sink.close(5_000);
       const { buffered, dropped } = sink.stats();
       if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
+      await runCleanups();
       await rateLimits.close();
       await keyward.close();
       await closeClients();
@@ -148,14 +175,21 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   };
 }
 
-/** How production wires the server: with the admin API, its tokens in the same database. */
+/**
+ * How production wires the server: the admin API with its tokens in the same database, and the
+ * e-mail outbox, whose new e-mails wake the worker's mail sender through the `{mail}` queue.
+ */
 export const serverWiring: StartServerOptions = {
-  addRoutes: (router, { keyward, db, logger, redis, config }) => {
+  addRoutes: (router, { keyward, db, logger, config, redis, onStop }) => {
     const auth = new AdminAuth({ store: new MongoAdminTokenStore({ db }) });
-    addAdminRoutes(router, { keyward, logger, auth });
-    wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth });
+    const mailWake = new MailWake({ connection: redis, prefix: config.queuePrefix, onError: (error) => logger.warn({ err: error }, 'could not wake the mail sender') });
+    onStop(() => mailWake.close());
+    const outbox = new MongoEmailOutbox({ db, onEnqueued: (id) => mailWake.wake(id) });
+    addAdminRoutes(router, { keyward, logger, auth, emailOutbox: outbox });
+    addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
+    wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
   },
-  operations: [...ADMIN_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
 };
 
 if (isEntryPoint(import.meta.url)) {

@@ -6,8 +6,53 @@ import { z } from 'zod';
 import { connectionVariables, parseEnvironment, secretVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
 import type { PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { DEFAULT_PLANS_FILE, readPlanCatalogue, serverEnvironment } from '../server/config.js';
+import { DEFAULT_MAIL_CONFIG, type MailConfig } from './mail/mail-config.js';
 
 export type { Environment } from '../lib/config/environment.js';
+
+const count = (fallback: number, max: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(max).default(fallback));
+
+/** The mail sender's variables (worker/mail/mail-config.ts has the defaults). */
+function mailVariables() {
+  const defaults = DEFAULT_MAIL_CONFIG;
+  return {
+    /** SMTP server, `smtp://user:pass@host:port` or `smtps://…`. Unset: e-mails stay queued. */
+    SMTP_URL: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .refine((value) => {
+          try {
+            return ['smtp:', 'smtps:'].includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        }, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587')
+        .optional(),
+    ),
+    /** From header. Default `Keyward <no-reply@localhost>`. */
+    MAIL_FROM: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .max(256)
+        .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address, e.g. "Keyward <licenses@example.com>", on one line')
+        .default(defaults.from),
+    ),
+    /** Delivery attempts before an e-mail is marked failed. Default 8. */
+    MAIL_MAX_ATTEMPTS: count(defaults.retry.maxAttempts, 100),
+    /** Wait after the first failed attempt, doubling after each further one, in seconds. Default 30. */
+    MAIL_RETRY_BASE_SECONDS: count(defaults.retry.baseDelayMs / 1000, 86_400),
+    /** Longest wait between attempts, in seconds. Default 3600. */
+    MAIL_RETRY_MAX_SECONDS: count(defaults.retry.maxDelayMs / 1000, 604_800),
+    /** How often the outbox is swept for due e-mails, in seconds. Default 5. */
+    MAIL_SWEEP_INTERVAL_SECONDS: count(defaults.sweepIntervalMs / 1000, 3_600),
+    /** E-mails sent at once per worker (SMTP connections). Default 4. */
+    MAIL_CONCURRENCY: count(defaults.concurrency, 64),
+    /** Days sent e-mails stay in the outbox. Default 90. */
+    MAIL_RETENTION_DAYS: count(defaults.retentionMs / 86_400_000, 3_650),
+  };
+}
 
 /** The worker's environment variables, with their defaults. */
 export const workerEnvironment = z.object({
@@ -20,6 +65,7 @@ export const workerEnvironment = z.object({
   EXPIRY_GRACE_SECONDS: serverEnvironment.shape.EXPIRY_GRACE_SECONDS,
   /** Prefix of every BullMQ key. Default `keyward`. */
   KEYWARD_QUEUE_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward')),
+  ...mailVariables(),
 });
 
 /** The worker's configuration. */
@@ -40,6 +86,8 @@ export interface WorkerConfig {
   readonly events: { readonly streamPrefix: string; readonly partitions: number };
   /** BullMQ key prefix. */
   readonly queuePrefix: string;
+  /** The mail sender's settings. Default (absent): DEFAULT_MAIL_CONFIG, i.e. no SMTP server, mail stays queued. */
+  readonly mail?: MailConfig;
 }
 
 /**
@@ -61,5 +109,18 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS },
     queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,
+    mail: {
+      ...DEFAULT_MAIL_CONFIG,
+      smtpUrl: parsed.SMTP_URL ?? null,
+      from: parsed.MAIL_FROM,
+      retry: {
+        maxAttempts: parsed.MAIL_MAX_ATTEMPTS,
+        baseDelayMs: parsed.MAIL_RETRY_BASE_SECONDS * 1000,
+        maxDelayMs: Math.max(parsed.MAIL_RETRY_MAX_SECONDS, parsed.MAIL_RETRY_BASE_SECONDS) * 1000,
+      },
+      sweepIntervalMs: parsed.MAIL_SWEEP_INTERVAL_SECONDS * 1000,
+      concurrency: parsed.MAIL_CONCURRENCY,
+      retentionMs: parsed.MAIL_RETENTION_DAYS * 86_400_000,
+    },
   };
 }

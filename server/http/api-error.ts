@@ -14,6 +14,7 @@ export type ApiErrorCode =
   | 'TOKEN_EXPIRED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'RECIPIENT_REQUIRED'
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'RATE_LIMITED'

@@ -10,6 +10,7 @@ export function httpStatusFor(code: AnswerCode): number {
     case 'INVALID_REQUEST':
     case 'INVALID_JSON':
     case 'MALFORMED_KEY':
+    case 'RECIPIENT_REQUIRED':
       return 400;
     case 'UNAUTHORIZED':
     case 'TOKEN_EXPIRED':

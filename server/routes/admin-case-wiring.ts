@@ -27,11 +27,16 @@ export interface AdminCaseWiring {
   /** BullMQ key prefix, the same as the worker's. */
   readonly queuePrefix: string;
   readonly auth: AdminAuth;
+  /** Registers the report queue's close with the server's shutdown. Default: not closed. */
+  readonly onStop?: (cleanup: () => Promise<void>) => void;
 }
 
 /** Adds the case and report routes, wired to MongoDB and the report queue. */
 export function wireAdminCaseRoutes(router: Router, wiring: AdminCaseWiring): void {
   let queue: Queue | undefined;
+  wiring.onStop?.(async () => {
+    await queue?.close();
+  });
   addAdminCaseRoutes(router, {
     auth: wiring.auth,
     cases: new CaseService({

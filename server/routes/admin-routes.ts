@@ -9,6 +9,7 @@ import type { Router, RouterContext } from '@koa/router';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Cause, LicenseCommand } from '../../lib/lifecycle/commands.js';
+import type { EmailOutbox } from '../../lib/mail/email-request.js';
 import type { Keyward } from '../../lib/service/create-keyward.js';
 import { auditEntryView, licenseSummary, licenseView } from '../../lib/service/license-view.js';
 import { usageMonth } from '../../lib/service/usage-counter.js';
@@ -38,6 +39,8 @@ export interface AdminRoutesOptions {
   readonly logger: Logger;
   /** Clock, for the default usage month. Default `() => new Date()`. */
   readonly clock?: () => Date;
+  /** Where key deliveries of licenses created with an `email` are queued. Default: none (`email` is refused). */
+  readonly emailOutbox?: EmailOutbox;
 }
 
 const BASE = '/v1/admin/licenses';
@@ -94,6 +97,8 @@ export function addAdminRoutes(router: Router, options: AdminRoutesOptions): voi
 
   router.post(BASE, write, async (ctx) => {
     const body = parseBody(issueLicensesBody, ctx);
+    const outbox = options.emailOutbox;
+    if (body.email !== undefined && !outbox) throw new ApiError('INVALID_REQUEST', 'email: this server does not send e-mail.', { issues: [{ path: 'email', message: 'not supported here' }] });
     const result = await keyward.licenses.issueMany(body.count, {
       planId: body.planId,
       ...(body.keyType === undefined ? {} : { keyType: body.keyType }),
@@ -103,13 +108,31 @@ export function addAdminRoutes(router: Router, options: AdminRoutesOptions): voi
       cause: causeOf(ctx),
     });
     if (!result.ok) refusalError(result.refusal);
+    const emailIds = new Map<string, string | null>();
+    if (body.email !== undefined && outbox) {
+      for (const { record } of result.value) {
+        const licenseId = record.license.id;
+        try {
+          const queued = await outbox.enqueue(
+            { kind: 'key_delivery', to: body.email, licenseId, customerId: record.license.customerId, dedupeKey: `key_delivery:admin:${licenseId}` },
+            clock(),
+          );
+          emailIds.set(licenseId, queued.id);
+        } catch (error) {
+          // The licenses exist and their keys are in this answer: report the e-mail as not queued
+          // (resend-key can queue it later) rather than fail a request that already wrote.
+          logger.error({ err: error, licenseId }, 'key delivery e-mail not queued');
+          emailIds.set(licenseId, null);
+        }
+      }
+    }
     ctx.status = 201;
     // The plain keys are in this answer and nowhere else: no cache may keep it.
     ctx.set('cache-control', 'no-store');
     ctx.body = {
       licenses: result.value.map(({ record, key }) => {
         const { id, ...summary } = licenseSummary(record);
-        return { id, key, ...summary };
+        return { id, key, ...summary, ...(emailIds.has(id) ? { emailId: emailIds.get(id) } : {}) };
       }),
     };
   });

@@ -20,6 +20,9 @@ export const revocationReason = z.enum(['refund', 'chargeback', 'abuse', 'manual
 /** License states, for filters. */
 export const licenseStatus = z.enum(['active', 'suspended', 'expired', 'revoked']);
 
+/** Most licenses one request may e-mail (each key is one e-mail to the same address). */
+const MAX_EMAILED_LICENSES = 100;
+
 /** POST /v1/admin/licenses */
 export const issueLicensesBody = z.strictObject({
   planId,
@@ -28,6 +31,14 @@ export const issueLicensesBody = z.strictObject({
   trial: z.boolean().optional().describe("Start as a trial of the plan's trial days."),
   periodEndsAt: isoDateTime.optional().describe('End of the paid period (ISO 8601); absent for a perpetual license.'),
   count: z.number().int().min(1).max(10_000).default(1).describe('How many licenses to issue on these terms.'),
+  email: z
+    .email()
+    .max(254)
+    .optional()
+    .describe('E-mail each new key to this address (queued in the outbox; at most 100 licenses per request).'),
+}).refine((body) => body.email === undefined || body.count <= MAX_EMAILED_LICENSES, {
+  path: ['count'],
+  message: `at most ${MAX_EMAILED_LICENSES} licenses can be e-mailed in one request`,
 });
 
 /** POST /v1/admin/licenses/:id/suspend */

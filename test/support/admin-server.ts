@@ -10,10 +10,12 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
+import { MongoEmailOutbox } from '../../lib/store/mongo-email-outbox.js';
 import { AdminAuth, createAdminToken } from '../../server/auth/admin-auth.js';
 import { errorBoundary } from '../../server/http/error-boundary.js';
 import { jsonBody } from '../../server/http/json-body.js';
 import { requestId } from '../../server/http/request-id.js';
+import { addAdminCustomerRoutes } from '../../server/routes/admin-customer-routes.js';
 import { addAdminRoutes } from '../../server/routes/admin-routes.js';
 import { startKeyward, type KeywardFixture } from './keyward-fixture.js';
 
@@ -40,6 +42,8 @@ export interface AdminServer {
   readonly base: string;
   readonly fixture: KeywardFixture;
   readonly tokenStore: MongoAdminTokenStore;
+  /** The e-mail outbox behind the routes (no sender runs: e-mails stay pending). */
+  readonly outbox: MongoEmailOutbox;
   /** A write token and its id. */
   readonly writeToken: string;
   readonly writeTokenId: string;
@@ -68,7 +72,9 @@ export async function startAdminServer(): Promise<AdminServer> {
   );
   const auth = new AdminAuth({ store: tokenStore });
   const router = new Router();
-  addAdminRoutes(router, { keyward: fixture.keyward, auth, logger });
+  const outbox = new MongoEmailOutbox({ db: fixture.db });
+  addAdminRoutes(router, { keyward: fixture.keyward, auth, logger, emailOutbox: outbox });
+  addAdminCustomerRoutes(router, { keyward: fixture.keyward, auth, logger, outbox });
   const app = new Koa();
   app.use(requestId());
   app.use(errorBoundary(logger));
@@ -88,6 +94,7 @@ export async function startAdminServer(): Promise<AdminServer> {
     base,
     fixture,
     tokenStore,
+    outbox,
     writeToken: write.token,
     writeTokenId: write.record.id,
     readToken: read.token,

@@ -5,6 +5,7 @@
  */
 import type { CliContext, ProgressBar } from '../../cli/cli-context.js';
 import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
+import { MongoEmailOutbox } from '../../lib/store/mongo-email-outbox.js';
 import { startKeyward, type KeywardFixture } from './keyward-fixture.js';
 
 /** A running CLI fixture. */
@@ -34,6 +35,7 @@ export async function startCli(): Promise<CliFixture> {
   const ctx: CliContext = {
     keyward: fixture.keyward,
     adminTokens: new MongoAdminTokenStore({ db: fixture.db }),
+    emailOutbox: new MongoEmailOutbox({ db: fixture.db }),
     out: { write: (text: string) => (out += text) },
     err: { write: (text: string) => (err += text) },
     actor: 'cli:test',
