@@ -1,0 +1,119 @@
+/**
+ * One partition stream as its owner sees it: the consumer-group commands, each fenced by the
+ * partition lease (see partition-lease.ts) inside one script, so that a consumer that lost its
+ * lease can neither take new entries nor acknowledge old ones.
+ */
+import type { Redis } from 'ioredis';
+
+import { LuaScript } from './lua-script.js';
+import type { LeaseKeys } from './partition-lease.js';
+
+const LEASE_CHECK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LEASELOST the partition lease is held by another consumer')
+end
+`;
+
+/** New entries; when there are none, the id of the stream's last entry (`0-0` when empty) to wait after. */
+const READ = new LuaScript(`${LEASE_CHECK}
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
+if reply then return {1, reply[1][2]} end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if last[1] then return {0, last[1][1]} end
+return {0, '0-0'}
+`);
+
+/** XAUTOCLAIM: entries pending with other consumers for at least ARGV[4] ms. */
+const CLAIM = new LuaScript(`${LEASE_CHECK}
+return redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'COUNT', ARGV[6])
+`);
+
+const ACK = new LuaScript(`${LEASE_CHECK}
+return redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, 3))
+`);
+
+/** A raw stream entry: id and field/value list. */
+export type RawEntry = readonly [id: string, fields: readonly string[]];
+
+/** What a read found. */
+export type ReadResult =
+  | { readonly kind: 'entries'; readonly entries: readonly RawEntry[] }
+  | { readonly kind: 'empty'; readonly lastId: string };
+
+/** What a claim step found. */
+export interface ClaimResult {
+  /** Where the next claim step starts; `0-0` once the pending list was scanned to its end. */
+  readonly cursor: string;
+  /** Entries now pending with this consumer, oldest first. */
+  readonly entries: readonly RawEntry[];
+  /** Ids that were pending but whose entries were trimmed from the stream before anyone processed them. */
+  readonly trimmed: readonly string[];
+}
+
+/** The fenced group commands of one partition stream, for one consumer. */
+export class PartitionStream {
+  /**
+   * @param redis - Command connection (never blocked).
+   * @param streamKey - The partition's stream.
+   * @param leaseKeys - Its lease (same hash tag).
+   * @param group - Consumer group name.
+   * @param consumer - This consumer's name within the group.
+   */
+  constructor(
+    private readonly redis: Redis,
+    readonly streamKey: string,
+    private readonly leaseKeys: LeaseKeys,
+    private readonly group: string,
+    private readonly consumer: string,
+  ) {}
+
+  /**
+   * Creates the consumer group at the start of the stream (`0`, creating the stream if needed),
+   * so entries appended before any worker ran are processed too. A group that exists is kept.
+   */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.streamKey, this.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+    }
+  }
+
+  /** Takes up to `count` entries never delivered to the group. @throws LEASELOST, NOGROUP replies. */
+  async read(token: string, count: number): Promise<ReadResult> {
+    const reply = (await READ.run(this.redis, [this.leaseKeys.lease, this.streamKey], [token, this.group, this.consumer, count])) as [
+      number,
+      RawEntry[] | string,
+    ];
+    return reply[0] === 1 ? { kind: 'entries', entries: reply[1] as RawEntry[] } : { kind: 'empty', lastId: reply[1] as string };
+  }
+
+  /** Claims up to `count` entries idle for `minIdleMs` in other consumers' pending lists, from `cursor`. */
+  async claim(token: string, cursor: string, minIdleMs: number, count: number): Promise<ClaimResult> {
+    const reply = (await CLAIM.run(
+      this.redis,
+      [this.leaseKeys.lease, this.streamKey],
+      [token, this.group, this.consumer, minIdleMs, cursor, count],
+    )) as [string, RawEntry[], string[] | undefined];
+    return { cursor: reply[0], entries: reply[1].filter((entry) => Array.isArray(entry[1])), trimmed: reply[2] ?? [] };
+  }
+
+  /** Acknowledges entries whose effects are stored. */
+  async ack(token: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await ACK.run(this.redis, [this.leaseKeys.lease, this.streamKey], [token, this.group, ...ids]);
+  }
+}
+
+/**
+ * Waits, on a connection reserved for blocking, until the stream has an entry after `afterId`
+ * or `blockMs` passed. Reads nothing for the group: the next fenced read takes the entries.
+ */
+export async function waitForEntryAfter(blocking: Redis, streamKey: string, afterId: string, blockMs: number): Promise<void> {
+  await blocking.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', streamKey, afterId);
+}
+
+/** Whether a Redis error says the consumer group (or its stream) is gone, e.g. after data loss. */
+export function isNoGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('NOGROUP');
+}
