@@ -154,7 +154,8 @@ export class StreamConsumer {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.tickInProgress;
+    // Bounded: with Redis unreachable the tick's commands wait for it (blocking connections retry forever).
+    await within(this.tickInProgress, BEST_EFFORT_MS);
     const runs = [...this.owned.entries()];
     for (const [, run] of runs) run.loop.stop();
     // Wakes loops waiting in XREAD BLOCK: the wait rejects and the loop sees it is stopping.
@@ -164,13 +165,13 @@ export class StreamConsumer {
     await Promise.all(
       runs.map(async ([partition, run]) => {
         const end = await Promise.race([run.loop.ended, timeout]);
-        if (end === 'stopped') await this.lease.release(run.keys, run.token).catch(() => false);
+        if (end === 'stopped') await within(this.lease.release(run.keys, run.token).catch(() => false), BEST_EFFORT_MS);
         else if (end === 'timeout') this.options.logger.warn({ partition }, 'batch still in hand at stop: left pending for another consumer');
         this.owned.delete(partition);
       }),
     );
     clearTimeout(timer);
-    await this.membership.leave().catch(() => undefined);
+    await within(this.membership.leave().catch(() => undefined), BEST_EFFORT_MS);
   }
 
   private schedule(): void {
@@ -246,6 +247,16 @@ export class StreamConsumer {
     this.allBlocking.push(client);
     return client;
   }
+}
+
+/** How long stop() waits for each best-effort Redis call (lease release, leaving), in ms: expiry does the rest. */
+const BEST_EFFORT_MS = 2_000;
+
+/** Waits for `promise`, but at most `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function integer(field: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
