@@ -147,7 +147,10 @@ export function decodeValidationEvent(fields: readonly string[]): DecodeValidati
   // Digits only: Number() would also accept '', ' 1', '0x10' and '1e3'.
   if (!/^(0|[1-9][0-9]{0,15})$/.test(at)) return { ok: false, error: `at: must be decimal epoch milliseconds, got "${at}"` };
 
-  // Validated by the schema below, like every other field; absent stays absent.
+  const fast = buildIfValid(raw, Number(at));
+  if (fast !== null) return { ok: true, event: fast };
+
+  // The slow path, for the reason: the schema is the specification, buildIfValid its fast twin.
   const candidate: Record<string, unknown> = { ...raw, at: Number(at) };
   for (const name of NULLABLE_FIELDS) candidate[name] ??= null;
 
@@ -156,6 +159,41 @@ export function decodeValidationEvent(fields: readonly string[]): DecodeValidati
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') || 'event';
   return { ok: false, error: `${field}: ${issue?.message ?? 'is invalid'}` };
+}
+
+const CODES: ReadonlySet<string> = new Set(VALIDATION_CODES);
+const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * The event when `raw` satisfies {@link validationEventSchema}, else null: the same rules
+ * checked by hand, since the schema costs ~19 µs an entry and workers decode tens of thousands
+ * of entries per second. A test holds the two to the same verdicts.
+ */
+function buildIfValid(raw: Readonly<Record<string, string>>, at: number): ValidationEvent | null {
+  const { code, ip, eid } = raw;
+  const licenseId = raw.licenseId ?? null;
+  const keyDigest = raw.keyDigest ?? null;
+  if (code === undefined || !CODES.has(code) || ip === undefined || ip === '') return null;
+  if (at > Number.MAX_SAFE_INTEGER || licenseId === '') return null;
+  if (keyDigest !== null && !DIGEST_PATTERN.test(keyDigest)) return null;
+  if (eid !== undefined && !EVENT_ID_PATTERN.test(eid)) return null;
+  const validationCode = code as ValidationCode;
+  if ((validationCode === 'MALFORMED_KEY') !== (keyDigest === null)) return null;
+  if (LICENSE_LESS_CODES.has(validationCode) !== (licenseId === null)) return null;
+  const event = {
+    at,
+    licenseId,
+    keyDigest,
+    ip,
+    origin: raw.origin ?? null,
+    referer: raw.referer ?? null,
+    domain: raw.domain ?? null,
+    fingerprint: raw.fingerprint ?? null,
+    product: raw.product ?? null,
+    userAgent: raw.userAgent ?? null,
+    code: validationCode,
+  };
+  return eid === undefined ? event : { eid, ...event };
 }
 
 /**

@@ -153,6 +153,36 @@ describe('validation event: bad entries are reported with a reason, never thrown
   });
 });
 
+describe('validation event: the fast decoder and the schema agree', () => {
+  it('accepts exactly the entries whose fields the schema accepts', () => {
+    const maybe = <T,>(values: readonly T[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
+    fc.assert(
+      fc.property(
+        fc.record({
+          at: maybe(['0', '1772366400000', '9007199254740991', '9007199254740992']),
+          code: maybe(['VALID', 'NOT_FOUND', 'MALFORMED_KEY', 'REVOKED', 'valid', '']),
+          ip: maybe(['203.0.113.7', '']),
+          licenseId: maybe(['lic_1', '']),
+          keyDigest: maybe([DIGEST, 'A'.repeat(64), 'a'.repeat(63), '']),
+          eid: maybe(['q3Xr0k1vZ8mA2bPw', 'short', 'bad id!!', '']),
+          origin: maybe(['', 'https://a.example']),
+        }),
+        (record) => {
+          const fields = Object.entries(record).flatMap(([name, value]) => (value === undefined ? [] : [name, value]));
+          const decoded = decodeValidationEvent(fields);
+          const candidate: Record<string, unknown> = { ...Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) };
+          if (record.at !== undefined) candidate['at'] = Number(record.at);
+          for (const name of ['licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent']) candidate[name] ??= null;
+          const schema = validationEventSchema.safeParse(candidate);
+          expect(decoded.ok).toBe(record.at !== undefined && schema.success);
+          if (decoded.ok && schema.success) expect(decoded.event).toEqual(schema.data);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
 describe('validation event: routing', () => {
   const notFound: ValidationEvent = { ...validEvent, code: 'NOT_FOUND', licenseId: null };
   const malformed: ValidationEvent = { ...validEvent, code: 'MALFORMED_KEY', licenseId: null, keyDigest: null };
