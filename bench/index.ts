@@ -19,3 +19,7 @@ const http = await benchHttp(seconds);
 console.table(http.rows);
 console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
+
+console.log('\nAbuse stream consumption (one worker process, embedded redis-server, 16 partitions):');
+const { benchAbuseStream } = await import('./abuse-stream.bench.js');
+console.table(await benchAbuseStream());
