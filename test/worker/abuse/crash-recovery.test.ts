@@ -16,7 +16,7 @@ import { createAbuseStreamModule } from '../../../worker/abuse/abuse-stream-modu
 import { RedisStreamEventSink } from '../../../server/events/redis-stream-event-sink.js';
 import { mongoUrl, redisUrl, uniqueName } from '../../setup/services.js';
 import { startTestWorker } from '../../support/worker-fixture.js';
-import { countedEvents, CountingProcessor, eventually } from './counting-processor.js';
+import { countedEvents, countEntries, CountingProcessor, eventually } from './counting-processor.js';
 import { testEvent } from './test-events.js';
 
 const PARTITIONS = 4;
@@ -77,5 +77,54 @@ describe('a consumer killed mid-batch', () => {
     // upserts absorbed it. Everything else was applied exactly once.
     expect(await counted.countDocuments({ deliveries: 2 })).toBe(appliedBeforeCrash);
     expect(await counted.countDocuments({ deliveries: 1 })).toBe(400 - appliedBeforeCrash);
+  });
+
+  it('is also what a worker stopped with a batch stuck in its processor leaves: the batch goes to the next owner', async () => {
+    const streamPrefix = uniqueName('events');
+    const mongoDb = uniqueName('stuck');
+    const events = { streamPrefix, partitions: PARTITIONS };
+    const redis = new Redis(redisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    await once(redis, 'ready');
+    onTestFinished(async () => {
+      await redis.del(...allStreamKeys(PARTITIONS, streamPrefix));
+      await redis.quit();
+    });
+    const sink = new RedisStreamEventSink({ redis, partitions: PARTITIONS, streamPrefix, logger: pino({ level: 'silent' }) });
+    for (let i = 0; i < 200; i += 1) sink.append(testEvent(i));
+    await sink.close();
+
+    let stuck: (applied: number) => void = () => undefined;
+    const stuckAfter = new Promise<number>((resolve) => (stuck = resolve));
+    let first = true;
+    const stuckWorker = await startTestWorker({ mongoDb, events }, [
+      createAbuseStreamModule({
+        createProcessor: (context) => ({
+          async process(partition, entries) {
+            if (first) {
+              first = false;
+              const half = entries.slice(0, Math.floor(entries.length / 2));
+              await countEntries(context.db, partition, half);
+              stuck(half.length);
+            }
+            await new Promise<never>(() => undefined);
+          },
+        }),
+        batchSize: 30,
+        blockMs: 100,
+        leaseMs: LEASE_MS,
+        stopTimeoutMs: 100,
+      }),
+    ], { dropDatabase: false });
+    const appliedBeforeStop = await stuckAfter;
+    await stuckWorker.stop();
+
+    const next = await startTestWorker({ mongoDb, events }, [
+      createAbuseStreamModule({ createProcessor: (context) => new CountingProcessor(context.db), blockMs: 100, claimIdleMs: 300, leaseMs: LEASE_MS }),
+    ]);
+    const counted = countedEvents(next.context.db);
+    await eventually('all 200 events are counted', async () => (await counted.countDocuments()) === 200);
+    expect(appliedBeforeStop).toBe(15);
+    expect(await counted.countDocuments({ deliveries: 2 })).toBe(appliedBeforeStop);
+    expect(await counted.countDocuments({ deliveries: 1 })).toBe(200 - appliedBeforeStop);
   });
 });
