@@ -60,6 +60,10 @@ export interface PartitionConsumerSettings {
 
 /** First delay before retrying a failed processor call or Redis command, doubled up to {@link MAX_RETRY_MS}. */
 const FIRST_RETRY_MS = 100;
+/** Consumers idle this long with nothing pending are removed from the group (see PartitionStream.pruneConsumers). */
+const PRUNE_IDLE_MS = 60 * 60_000;
+/** How often a loop looks for such consumers. */
+const PRUNE_EVERY_MS = 10 * 60_000;
 const MAX_RETRY_MS = 5_000;
 
 /** Thrown inside the loop when it must give up a batch because it is stopping. */
@@ -94,6 +98,7 @@ export class PartitionConsumer {
     // Reclaiming runs first (crashed consumers' entries are the oldest), then every half idle time.
     let claimCursor = '0-0';
     let nextClaimAt = 0;
+    let nextPruneAt = Date.now() + PRUNE_EVERY_MS;
     let failures = 0;
     while (!this.stopping) {
       try {
@@ -102,6 +107,11 @@ export class PartitionConsumer {
           const claimed = await stream.claim(token, claimCursor, this.settings.claimIdleMs, this.settings.batchSize);
           claimCursor = claimed.cursor;
           if (claimCursor === '0-0') nextClaimAt = Date.now() + Math.max(100, this.settings.claimIdleMs / 2);
+          if (claimCursor === '0-0' && Date.now() >= nextPruneAt) {
+            nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+            const pruned = await stream.pruneConsumers(PRUNE_IDLE_MS);
+            if (pruned > 0) logger.info({ partition, pruned }, 'removed idle consumers from the group');
+          }
           if (claimed.trimmed.length > 0) {
             this.settings.observer.onTrimmed?.(partition, claimed.trimmed.length);
             logger.warn({ partition, trimmed: claimed.trimmed.length }, 'pending entries were trimmed from the stream before processing');

@@ -32,6 +32,14 @@ const ACK = new LuaScript(`${LEASE_CHECK}
 return redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, 3))
 `);
 
+/** DELCONSUMER only when the consumer still has nothing pending (atomic with the check). */
+const PRUNE = new LuaScript(`
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #pending > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`);
+
 /** A raw stream entry: id and field/value list. */
 export type RawEntry = readonly [id: string, fields: readonly string[]];
 
@@ -96,6 +104,26 @@ export class PartitionStream {
       [token, this.group, this.consumer, minIdleMs, cursor, count],
     )) as [string, RawEntry[], string[] | undefined];
     return { cursor: reply[0], entries: reply[1].filter((entry) => Array.isArray(entry[1])), trimmed: reply[2] ?? [] };
+  }
+
+  /**
+   * Deletes the group's consumers of this stream that hold no pending entry and have been idle
+   * for `idleMs` (names of stopped or crashed processes; a live one is recreated by its next
+   * read). Returns how many were deleted.
+   */
+  async pruneConsumers(idleMs: number): Promise<number> {
+    const consumers = (await this.redis.xinfo('CONSUMERS', this.streamKey, this.group)) as unknown[][];
+    let deleted = 0;
+    for (const fields of consumers) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      const name = String(info.get('name'));
+      if (name !== this.consumer && info.get('pending') === 0 && Number(info.get('idle')) >= idleMs) {
+        // Checked again by Redis: DELCONSUMER of a consumer that meanwhile read something would drop its pending entries.
+        deleted += (await PRUNE.run(this.redis, [this.streamKey], [this.group, name])) as number;
+      }
+    }
+    return deleted;
   }
 
   /** Acknowledges entries whose effects are stored. */
