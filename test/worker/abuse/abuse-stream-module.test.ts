@@ -19,12 +19,14 @@ import { countedEvents, CountingProcessor, eventually } from './counting-process
 const FAST = { blockMs: 100, claimIdleMs: 1_000, leaseMs: 1_500 } as const;
 
 describe('abuse stream module', () => {
+  // Client addresses from 100.64.0.0/10, which no other test uses: rate-limit counters live in
+  // the shared Redis, by IP.
   it('processes every validation the server appended once, before and after the worker started', async () => {
     const server = await startTestServer();
     const license = await issueLicense(server.server, { planId: 'open' });
     const validate = (key: string, ip: string) => server.post('/v1/licenses/validate', { key }, { 'x-forwarded-for': ip });
     for (let i = 0; i < 30; i += 1) {
-      await validate(i % 3 === 0 ? license.key : i % 3 === 1 ? generateKey() : 'not a key', `198.51.${i % 5}.${i}`);
+      await validate(i % 3 === 0 ? license.key : i % 3 === 1 ? generateKey() : 'not a key', `100.64.${i % 5}.${i}`);
     }
     await server.server.flushEvents();
 
@@ -34,7 +36,7 @@ describe('abuse stream module', () => {
     const counted = countedEvents(worker.context.db);
     await eventually('the 30 earlier events are counted', async () => (await counted.countDocuments()) === 30);
 
-    for (let i = 0; i < 30; i += 1) await validate(generateKey(), `203.0.113.${i}`);
+    for (let i = 0; i < 30; i += 1) await validate(generateKey(), `100.65.7.${i}`);
     await server.server.flushEvents();
     await eventually('all 60 events are counted', async () => (await counted.countDocuments()) === 60);
 
@@ -47,8 +49,8 @@ describe('abuse stream module', () => {
       const [pending] = (await redis.xpending(key, 'keyward-abuse')) as [number];
       expect(pending).toBe(0);
     }
-    // The 30 guesses from 203.0.113.0/24 share one partition, whatever keys they tried.
-    const guesses = await counted.countDocuments({ partition: partitionOf(networkOf('203.0.113.1'), server.config.events.partitions) });
+    // The 30 guesses from 100.65.7.0/24 share one partition, whatever keys they tried.
+    const guesses = await counted.countDocuments({ partition: partitionOf(networkOf('100.65.7.1'), server.config.events.partitions) });
     expect(guesses).toBeGreaterThanOrEqual(30);
   });
 
