@@ -6,7 +6,8 @@
  * append rate. Runs on an embedded `redis-server` without persistence.
  *
  * Alone: `node --import tsx bench/abuse-stream.bench.ts` (BENCH_EVENTS, BENCH_LAG_RATE,
- * BENCH_LAG_SECONDS). The lead plugs the rules processor in through `benchAbuseStream({ createProcessor })`.
+ * BENCH_LAG_SECONDS). The rules processor is measured the same way through
+ * `benchAbuseStream({ createProcessor: ({ redisUrl }) => … })`.
  */
 import { once } from 'node:events';
 
@@ -37,10 +38,11 @@ export interface AbuseStreamBenchOptions {
   /** Entries per processor call. Default 500. */
   readonly batchSize?: number;
   /**
-   * The processor to measure, given the Redis URL of the bench. Default: a trivial one that only
-   * counts. Its `process` is wrapped to count and to time.
+   * The processor to measure, given the bench's services (it opens what else it needs, e.g. its
+   * own MongoDB). Called once per run (throughput, lag), each on fresh streams. Default: a trivial
+   * one that does nothing. Its `process` is wrapped to count and to time.
    */
-  readonly createProcessor?: (redisUrl: string) => EventBatchProcessor | Promise<EventBatchProcessor>;
+  readonly createProcessor?: (services: { readonly redisUrl: string }) => EventBatchProcessor | Promise<EventBatchProcessor>;
 }
 
 /** One row of the printed table. */
@@ -170,7 +172,7 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
 
     const raw = await rawLoop(redis, prefix, batchSize);
 
-    const measured = instrument(await createProcessor(server.url), events);
+    const measured = instrument(await createProcessor({ redisUrl: server.url }), events);
     const { consumer, close } = consumerFor(server.url, prefix, measured.processor, batchSize);
     const started = performance.now();
     const cpu = process.cpuUsage();
@@ -184,7 +186,7 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
     // Lag: the real sink appends at a steady rate while the consumer keeps up.
     const lagPrefix = 'bench:lag';
     const total = lagRate * lagSeconds;
-    const lagged = instrument(await createProcessor(server.url), total);
+    const lagged = instrument(await createProcessor({ redisUrl: server.url }), total);
     const lagConsumer = consumerFor(server.url, lagPrefix, lagged.processor, batchSize);
     await lagConsumer.consumer.start();
     const sinkRedis = new Redis(server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
