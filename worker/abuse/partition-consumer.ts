@@ -2,6 +2,9 @@
  * The loop that consumes one owned partition: reclaim what crashed consumers left pending, read
  * new entries, hand them decoded to the processor, and acknowledge them only once it resolved.
  *
+ * In order, also across a crash: while entries a previous owner left unacknowledged are pending,
+ * the loop reclaims them (once idle for `claimIdleMs`) before it reads anything newer.
+ *
  * At-least-once, with no double application of this loop's own making: an entry is acknowledged
  * once, after its effects are stored; a batch whose processor call rejects is retried as it is
  * (not read again, not acknowledged in part), and abandoned (left pending, to be reclaimed) only
@@ -60,6 +63,8 @@ export interface PartitionConsumerSettings {
 
 /** First delay before retrying a failed processor call or Redis command, doubled up to {@link MAX_RETRY_MS}. */
 const FIRST_RETRY_MS = 100;
+/** How often a new owner looks again for a predecessor's pending entries that were not yet idle enough. */
+const PENDING_POLL_MS = 250;
 /** Consumers idle this long with nothing pending are removed from the group (see PartitionStream.pruneConsumers). */
 const PRUNE_IDLE_MS = 60 * 60_000;
 /** How often a loop looks for such consumers. */
@@ -121,6 +126,13 @@ export class PartitionConsumer {
         }
         if (entries.length === 0) {
           const read = await stream.read(token, this.settings.batchSize);
+          if (read.kind === 'pending-first') {
+            // A previous owner's entries are not yet claimable: wait for them rather than
+            // process newer entries first, so a partition stays in order across a crash.
+            nextClaimAt = 0;
+            await this.pause(Math.min(PENDING_POLL_MS, this.settings.claimIdleMs));
+            continue;
+          }
           if (read.kind === 'empty') {
             await waitForEntryAfter(this.settings.blocking, stream.streamKey, read.lastId, this.settings.blockMs);
             failures = 0;

@@ -14,8 +14,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 `;
 
-/** New entries; when there are none, the id of the stream's last entry (`0-0` when empty) to wait after. */
+/**
+ * New entries; {2, count} instead while entries are pending (left by a previous owner, not yet
+ * idle enough to claim), so that they are processed before newer ones; when there is nothing
+ * new, the id of the stream's last entry (`0-0` when empty) to wait after.
+ */
 const READ = new LuaScript(`${LEASE_CHECK}
+local pending = redis.call('XPENDING', KEYS[2], ARGV[2])
+if pending[1] > 0 then return {2, pending[1]} end
 local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
 if reply then return {1, reply[1][2]} end
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
@@ -46,6 +52,8 @@ export type RawEntry = readonly [id: string, fields: readonly string[]];
 /** What a read found. */
 export type ReadResult =
   | { readonly kind: 'entries'; readonly entries: readonly RawEntry[] }
+  /** Older entries are still pending (with a crashed or fenced previous owner): claim them first. */
+  | { readonly kind: 'pending-first'; readonly pending: number }
   | { readonly kind: 'empty'; readonly lastId: string };
 
 /** What a claim step found. */
@@ -87,13 +95,19 @@ export class PartitionStream {
     }
   }
 
-  /** Takes up to `count` entries never delivered to the group. @throws LEASELOST, NOGROUP replies. */
+  /**
+   * Takes up to `count` entries never delivered to the group, unless entries are pending (see
+   * {@link ReadResult}). Call it only with no batch of this consumer in hand.
+   * @throws LEASELOST, NOGROUP replies.
+   */
   async read(token: string, count: number): Promise<ReadResult> {
     const reply = (await READ.run(this.redis, [this.leaseKeys.lease, this.streamKey], [token, this.group, this.consumer, count])) as [
       number,
-      RawEntry[] | string,
+      RawEntry[] | string | number,
     ];
-    return reply[0] === 1 ? { kind: 'entries', entries: reply[1] as RawEntry[] } : { kind: 'empty', lastId: reply[1] as string };
+    if (reply[0] === 1) return { kind: 'entries', entries: reply[1] as RawEntry[] };
+    if (reply[0] === 2) return { kind: 'pending-first', pending: reply[1] as number };
+    return { kind: 'empty', lastId: reply[1] as string };
   }
 
   /** Claims up to `count` entries idle for `minIdleMs` in other consumers' pending lists, from `cursor`. */

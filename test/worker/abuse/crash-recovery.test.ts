@@ -20,6 +20,13 @@ import { countedEvents, countEntries, CountingProcessor, eventually } from './co
 import { testEvent } from './test-events.js';
 
 const PARTITIONS = 4;
+
+/** Orders stream entry ids (`<ms>-<seq>`) as Redis does. */
+function compareStreamIds(a: string, b: string): number {
+  const [msA, seqA] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [msB, seqB] = b.split('-').map(BigInt) as [bigint, bigint];
+  return msA === msB ? Number(seqA - seqB) : msA < msB ? -1 : 1;
+}
 const LEASE_MS = 900;
 
 describe('a consumer killed mid-batch', () => {
@@ -58,11 +65,17 @@ describe('a consumer killed mid-batch', () => {
     child.kill('SIGKILL');
     await once(child, 'exit');
 
+    // The order in which the survivor applies each partition's entries.
+    const order = new Map<number, string[]>();
     const survivor = await startTestWorker({ mongoDb, events: { streamPrefix, partitions: PARTITIONS } }, [
       createAbuseStreamModule({
-        createProcessor: (context) => new CountingProcessor(context.db),
+        createProcessor: (context) =>
+          new CountingProcessor(context.db, {
+            afterBatch: (partition, entries) => void order.set(partition, [...(order.get(partition) ?? []), ...entries.map(({ id }) => id)]),
+          }),
         blockMs: 100,
-        claimIdleMs: 300,
+        // Longer than the lease: the survivor owns the partitions before the entries are claimable.
+        claimIdleMs: 2_000,
         leaseMs: LEASE_MS,
       }),
     ]);
@@ -77,6 +90,8 @@ describe('a consumer killed mid-batch', () => {
     // upserts absorbed it. Everything else was applied exactly once.
     expect(await counted.countDocuments({ deliveries: 2 })).toBe(appliedBeforeCrash);
     expect(await counted.countDocuments({ deliveries: 1 })).toBe(400 - appliedBeforeCrash);
+    // The entries the crashed consumer left pending came first: every partition stayed in order.
+    for (const ids of order.values()) expect(ids).toEqual([...ids].sort(compareStreamIds));
   });
 
   it('is also what a worker stopped with a batch stuck in its processor leaves: the batch goes to the next owner', async () => {
