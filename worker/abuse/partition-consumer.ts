@@ -104,6 +104,7 @@ export class PartitionConsumer {
     let claimCursor = '0-0';
     let nextClaimAt = 0;
     let nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+    let recovered = false;
     let failures = 0;
     while (!this.stopping) {
       try {
@@ -125,7 +126,10 @@ export class PartitionConsumer {
           entries = claimed.entries;
         }
         if (entries.length === 0) {
-          const read = await stream.read(token, this.settings.batchSize);
+          // The fenced script read until it found nothing pending from a predecessor; from then
+          // on only this loop adds pending entries, and the cheaper pipelined read is enough.
+          const read = recovered ? await stream.readPipelined(token, this.settings.batchSize) : await stream.read(token, this.settings.batchSize);
+          if (read.kind !== 'pending-first') recovered = true;
           if (read.kind === 'pending-first') {
             // A previous owner's entries are not yet claimable: wait for them rather than
             // process newer entries first, so a partition stays in order across a crash.

@@ -68,5 +68,24 @@ describe('partition leases', () => {
     await b.ack(tokenB, ids);
     expect(((await redis.xpending(stream, GROUP)) as [number])[0]).toBe(0);
     expect(await b.read(tokenB, 10)).toEqual({ kind: 'empty', lastId: ids[2] });
+    expect(await b.readPipelined(tokenB, 10)).toEqual({ kind: 'empty', lastId: ids[2] });
+  });
+
+  it('make the pipelined read of a consumer that lost its lease fail, leaving what it took pending for the owner', async () => {
+    const redis = connection();
+    const stream = streamKeyFor(0, uniqueName('events'));
+    const keys = leaseKeysFor(stream, GROUP);
+    const a = new PartitionStream(redis, stream, keys, GROUP, 'a');
+    const b = new PartitionStream(redis, stream, keys, GROUP, 'b');
+    await a.ensureGroup();
+    await new PartitionLease(redis, 'a', 60_000).acquire(keys);
+    await redis.del(keys.lease);
+    const tokenB = (await new PartitionLease(redis, 'b', 60_000).acquire(keys))!;
+    const id = await redis.xadd(stream, '*', ...encodeValidationEvent(testEvent(1)));
+
+    await expect(a.readPipelined('a#1', 10)).rejects.toThrow(/^LEASELOST/);
+    // The new owner does not read past it: the entry a took is pending, so it is claimed first.
+    expect(await b.read(tokenB, 10)).toEqual({ kind: 'pending-first', pending: 1 });
+    expect((await b.claim(tokenB, '0-0', 0, 10)).entries.map(([entryId]) => entryId)).toEqual([id]);
   });
 });
