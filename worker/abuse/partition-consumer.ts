@@ -160,6 +160,9 @@ export class PartitionConsumer {
           continue;
         }
         failures += 1;
+        // A batch may have been read and not acknowledged: check for pending entries again before
+        // reading anything newer.
+        recovered = false;
         if (failures === 1 || failures % 20 === 0) logger.warn({ err: error, partition, failures }, 'stream consumption failing: retrying');
         await this.pause(retryDelay(failures));
       }
