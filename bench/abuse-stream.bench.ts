@@ -51,6 +51,8 @@ export interface AbuseStreamBenchRow {
   readonly 'events/s': string;
   /** Events per second of this process's CPU time (user + system): the rate on a free core, whatever the machine's load. */
   readonly 'events/CPU-s': string;
+  /** Events per second of redis-server's CPU time: the other bound on one Redis. */
+  readonly 'events/Redis-CPU-s': string;
   readonly ratio: string;
   readonly 'lag p50 ms': string;
   readonly 'lag p99 ms': string;
@@ -94,11 +96,19 @@ function cpuSecondsSince(from: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
+/** redis-server's CPU seconds so far (used_cpu_user + used_cpu_sys of INFO cpu). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 /** The baseline: per partition, XREADGROUP COUNT batch + XACK until the stream is drained; all partitions concurrently on one connection. */
-async function rawLoop(redis: Redis, prefix: string, batchSize: number): Promise<{ rate: number; perCpuSecond: number }> {
+async function rawLoop(redis: Redis, prefix: string, batchSize: number): Promise<{ rate: number; perCpuSecond: number; perRedisCpuSecond: number }> {
   const keys = allStreamKeys(PARTITIONS, prefix);
   await Promise.all(keys.map((key) => redis.xgroup('CREATE', key, 'raw', '0', 'MKSTREAM')));
   let consumed = 0;
+  const redisCpu = await redisCpuSeconds(redis);
   const started = performance.now();
   const cpu = process.cpuUsage();
   await Promise.all(
@@ -112,7 +122,9 @@ async function rawLoop(redis: Redis, prefix: string, batchSize: number): Promise
       }
     }),
   );
-  return { rate: consumed / ((performance.now() - started) / 1000), perCpuSecond: consumed / cpuSecondsSince(cpu) };
+  const rate = consumed / ((performance.now() - started) / 1000);
+  const perCpuSecond = consumed / cpuSecondsSince(cpu);
+  return { rate, perCpuSecond, perRedisCpuSecond: consumed / ((await redisCpuSeconds(redis)) - redisCpu) };
 }
 
 /** Wraps a processor to count entries and record per-entry lag (now - event.at); `done` resolves at `target` entries. */
@@ -174,12 +186,14 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
 
     const measured = instrument(await createProcessor({ redisUrl: server.url }), events);
     const { consumer, close } = consumerFor(server.url, prefix, measured.processor, batchSize);
+    const redisCpu = await redisCpuSeconds(redis);
     const started = performance.now();
     const cpu = process.cpuUsage();
     await consumer.start();
     await measured.done;
     const rate = events / ((performance.now() - started) / 1000);
     const perCpuSecond = events / cpuSecondsSince(cpu);
+    const perRedisCpuSecond = events / ((await redisCpuSeconds(redis)) - redisCpu);
     await consumer.stop();
     close();
 
@@ -220,6 +234,7 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
         benchmark: 'raw XREADGROUP + XACK loop (baseline)',
         'events/s': format(raw.rate),
         'events/CPU-s': format(raw.perCpuSecond),
+        'events/Redis-CPU-s': format(raw.perRedisCpuSecond),
         ratio: '1.00',
         'lag p50 ms': '-',
         'lag p99 ms': '-',
@@ -229,6 +244,7 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
         benchmark: `StreamConsumer, ${options.createProcessor ? 'given' : 'trivial'} processor`,
         'events/s': format(rate),
         'events/CPU-s': format(perCpuSecond),
+        'events/Redis-CPU-s': format(perRedisCpuSecond),
         ratio: (rate / raw.rate).toFixed(2),
         'lag p50 ms': '-',
         'lag p99 ms': '-',
@@ -238,6 +254,7 @@ export async function benchAbuseStream(options: AbuseStreamBenchOptions = {}): P
         benchmark: `detection lag at ${format(lagRate)}/s for ${lagSeconds} s (sink -> processor done)`,
         'events/s': format(achieved),
         'events/CPU-s': '-',
+        'events/Redis-CPU-s': '-',
         ratio: '-',
         'lag p50 ms': format(percentile(sorted, 50)),
         'lag p99 ms': format(percentile(sorted, 99)),
