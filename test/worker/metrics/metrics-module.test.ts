@@ -15,5 +15,4 @@ describe('metrics module', () => {
     await worker.stop();
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
-
 });
