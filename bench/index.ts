@@ -29,3 +29,6 @@ const mailCount = Number(process.env['BENCH_MAIL_COUNT'] ?? 1_000);
 console.log(`\nE-mail (outbox sender to an SMTP server in this process, ${mailCount.toLocaleString('en-US')} e-mails per run, 4 connections):`);
 const { benchMail } = await import('./mail.bench.js');
 console.table(await benchMail(mailCount));
+console.log('\nAbuse stream consumption (one worker process, embedded redis-server, 16 partitions):');
+const { benchAbuseStream } = await import('./abuse-stream.bench.js');
+console.table(await benchAbuseStream());

@@ -24,6 +24,12 @@ export interface RedisServerOptions {
    * Default: `'none'`.
    */
   readonly persistence?: RedisPersistence;
+  /**
+   * With `'aof'`: when the append-only file is fsynced. `'everysec'` may lose the last second of
+   * writes on a crash of the machine; `'always'` fsyncs before every reply (tests that restart
+   * Redis mid-stream, deployments that must lose no acknowledged write). Default: `'everysec'`.
+   */
+  readonly appendFsync?: 'everysec' | 'always';
   /** TCP port on 127.0.0.1. Default: a free port, chosen again if another process takes it first. */
   readonly port?: number;
   /** The `redis-server` program, as a name looked up on `PATH` or an absolute path. Default: `'redis-server'`. */
@@ -72,7 +78,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt += 1) {
     const port = options.port ?? (await findFreePort());
-    const launch = await launchRedis({ executable, port, dir, persistence, startTimeoutMs });
+    const launch = await launchRedis({ executable, port, dir, persistence, appendFsync: options.appendFsync ?? 'everysec', startTimeoutMs });
     if (launch.outcome === 'started') return launch.server;
     if (launch.outcome === 'port-taken' && attempt < attempts) continue;
     throw new Error(launch.message);
@@ -89,9 +95,10 @@ async function launchRedis(launch: {
   port: number;
   dir: string;
   persistence: RedisPersistence;
+  appendFsync: 'everysec' | 'always';
   startTimeoutMs: number;
 }): Promise<RedisLaunch> {
-  const { executable, port, dir, persistence, startTimeoutMs } = launch;
+  const { executable, port, dir, persistence, appendFsync, startTimeoutMs } = launch;
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -101,7 +108,7 @@ async function launchRedis(launch: {
     '--logfile', '',
     // One persistence mechanism only: RDB snapshots would be a second copy of the same data.
     '--save', '',
-    ...(persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']),
+    ...(persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', appendFsync] : ['--appendonly', 'no']),
   ];
   const child = await spawnSupervised({ executable, args });
 

@@ -66,6 +66,20 @@ export const workerEnvironment = z.object({
   /** Prefix of every BullMQ key. Default `keyward`. */
   KEYWARD_QUEUE_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward')),
   ...mailVariables(),
+  /** Port of the worker's Prometheus endpoint (`GET /metrics`); 0 turns it off. Default 9464. */
+  WORKER_METRICS_PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65_535).default(9464)),
+  /** Interface the metrics endpoint listens on. Default 127.0.0.1. */
+  WORKER_METRICS_HOST: z.preprocess(unsetIfEmpty, z.string().min(1).default('127.0.0.1')),
+  /** Consumer group of the abuse stream consumers. Default `keyward-abuse`. */
+  ABUSE_CONSUMER_GROUP: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/).default('keyward-abuse')),
+  /** Most stream entries per processor call. Default 500. */
+  ABUSE_BATCH_SIZE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(5_000).default(500)),
+  /** How long an idle partition loop waits for new entries, in ms. Default 1000. */
+  ABUSE_BLOCK_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(60_000).default(1_000)),
+  /** Idle time after which another worker reclaims a crashed worker's pending entries, in ms. Default 30000. */
+  ABUSE_CLAIM_IDLE_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(30_000)),
+  /** Partition lease lifetime, in ms (renewed every third of it). Default 15000. */
+  ABUSE_LEASE_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(300).default(15_000)),
 });
 
 /** The worker's configuration. */
@@ -88,6 +102,16 @@ export interface WorkerConfig {
   readonly queuePrefix: string;
   /** The mail sender's settings. Default (absent): DEFAULT_MAIL_CONFIG, i.e. no SMTP server, mail stays queued. */
   readonly mail?: MailConfig;
+  /** The Prometheus endpoint; absent or port 0: off (tests leave it out). */
+  readonly metrics?: { readonly port: number; readonly host: string };
+  /** Stream consumption settings of the abuse detector; absent: the defaults of worker/abuse/stream-consumer.ts. */
+  readonly abuseStream?: {
+    readonly group: string;
+    readonly batchSize: number;
+    readonly blockMs: number;
+    readonly claimIdleMs: number;
+    readonly leaseMs: number;
+  };
 }
 
 /**
@@ -121,6 +145,14 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
       sweepIntervalMs: parsed.MAIL_SWEEP_INTERVAL_SECONDS * 1000,
       concurrency: parsed.MAIL_CONCURRENCY,
       retentionMs: parsed.MAIL_RETENTION_DAYS * 86_400_000,
+    },
+    metrics: { port: parsed.WORKER_METRICS_PORT, host: parsed.WORKER_METRICS_HOST },
+    abuseStream: {
+      group: parsed.ABUSE_CONSUMER_GROUP,
+      batchSize: parsed.ABUSE_BATCH_SIZE,
+      blockMs: parsed.ABUSE_BLOCK_MS,
+      claimIdleMs: parsed.ABUSE_CLAIM_IDLE_MS,
+      leaseMs: parsed.ABUSE_LEASE_MS,
     },
   };
 }

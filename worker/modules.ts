@@ -4,11 +4,19 @@
  */
 import { casesModule } from './cases/cases-module.js';
 import { mailModule } from './mail/mail-module.js';
+import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
 import type { WorkerModule } from './worker-module.js';
+
+/**
+ * The production worker's Prometheus registry: modules that record metrics register in it, and
+ * the metrics module serves it on WORKER_METRICS_PORT.
+ */
+export const WORKER_METRICS_REGISTRY = createWorkerRegistry();
 
 /** Every module the production worker runs. */
 export const WORKER_MODULES: readonly WorkerModule[] = [
   // First: it provides hooks.onSignal, which the detector and billing modules call.
   casesModule,
   mailModule,
+  createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];

@@ -6,12 +6,17 @@
  * has acknowledged its XADD, so a batch that fails is sent again (and a reply lost with a dropped
  * connection can mean a duplicate entry, which consumers tolerate). What is still buffered when
  * the process dies is lost: the buffer is the price of never making a validation wait.
+ *
+ * Each event gets its event id (`eid`, lib/events/new-event-id.ts) when it enters the buffer, so
+ * a duplicate appended by a retry carries the same `eid` as the original and consumers count it
+ * once.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { ConfigurationError } from '../../lib/errors/keyward-error.js';
+import { newEventId } from '../../lib/events/new-event-id.js';
 import { allStreamKeys, checkStreamPrefix, DEFAULT_STREAM_PREFIX, partitionOf } from '../../lib/events/stream-partition.js';
 import { encodeValidationEvent, routingKeyOf, type ValidationEvent } from '../../lib/events/validation-event.js';
 import type { EventSink, EventSinkStats } from './event-sink.js';
@@ -140,7 +145,7 @@ export class RedisStreamEventSink implements EventSink {
     }
   }
 
-  /** {@inheritDoc EventSink.append} */
+  /** {@inheritDoc EventSink.append} Gives the event an `eid` when it has none. */
   append(event: ValidationEvent): void {
     // When full, the new event is the one dropped: the oldest ones sit at the head, possibly in a
     // pipeline right now, and evicting them would race with that pipeline's acknowledgement. The
@@ -153,7 +158,7 @@ export class RedisStreamEventSink implements EventSink {
       }
       return;
     }
-    this.queue.push(event);
+    this.queue.push(event.eid === undefined ? { ...event, eid: newEventId() } : event);
     if (this.timer === undefined && !this.draining) this.schedule(this.flushIntervalMs);
   }
 

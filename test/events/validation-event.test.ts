@@ -46,8 +46,10 @@ const eventArbitrary: fc.Arbitrary<ValidationEvent> = fc
     fingerprint: text,
     product: text,
     userAgent: text,
+    eid: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{16}$/), { nil: undefined }),
   })
-  .map((event) => ({
+  .map(({ eid, ...event }) => ({
+    ...(eid === undefined ? {} : { eid }),
     ...event,
     licenseId: event.code === 'MALFORMED_KEY' || event.code === 'NOT_FOUND' ? null : event.licenseId,
     keyDigest: event.code === 'MALFORMED_KEY' ? null : event.keyDigest,
@@ -87,6 +89,17 @@ describe('validation event: encoding', () => {
     ]);
   });
 
+  it('writes the event id last when the event has one, and reads it back', () => {
+    const event = { ...validEvent, eid: 'q3Xr0k1vZ8mA2bPw' };
+    expect(encodeValidationEvent(event).slice(-2)).toEqual(['eid', 'q3Xr0k1vZ8mA2bPw']);
+    expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
+  });
+
+  it('reads entries written before event ids existed, without an eid', () => {
+    const decoded = decodeValidationEvent(encodeValidationEvent(validEvent));
+    expect(decoded.ok && 'eid' in decoded.event).toBe(false);
+  });
+
   it('keeps an empty string apart from null', () => {
     const event = { ...validEvent, referer: '' };
     expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
@@ -112,6 +125,7 @@ describe('validation event: bad entries are reported with a reason, never thrown
     ['empty IP', withField(encoded, 'ip', ''), /^ip: must not be empty/],
     ['digest not hex', withField(encoded, 'keyDigest', 'Z'.repeat(64)), /^keyDigest: must be 64 lower-case hex/],
     ['repeated field', [...encoded, 'ip', '198.51.100.1'], /^ip: appears more than once/],
+    ['event id not base64url', [...encoded, 'eid', 'not an id!'], /^eid: must be 8-64 base64url characters/],
     ['VALID without a license', encoded.filter((_, i) => i !== 6 && i !== 7), /^licenseId: is required for VALID/],
     ['NOT_FOUND with a license', withField(encoded, 'code', 'NOT_FOUND'), /^licenseId: must be null for NOT_FOUND/],
     ['MALFORMED_KEY with a digest', withField(encoded, 'code', 'MALFORMED_KEY'), /^keyDigest: must be null for MALFORMED_KEY/],
@@ -139,13 +153,57 @@ describe('validation event: bad entries are reported with a reason, never thrown
   });
 });
 
+describe('validation event: the fast decoder and the schema agree', () => {
+  it('accepts exactly the entries whose fields the schema accepts', () => {
+    const maybe = <T,>(values: readonly T[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
+    fc.assert(
+      fc.property(
+        fc.record({
+          at: maybe(['0', '1772366400000', '9007199254740991', '9007199254740992']),
+          code: maybe(['VALID', 'NOT_FOUND', 'MALFORMED_KEY', 'REVOKED', 'valid', '']),
+          ip: maybe(['203.0.113.7', '']),
+          licenseId: maybe(['lic_1', '']),
+          keyDigest: maybe([DIGEST, 'A'.repeat(64), 'a'.repeat(63), '']),
+          eid: maybe(['q3Xr0k1vZ8mA2bPw', 'short', 'bad id!!', '']),
+          origin: maybe(['', 'https://a.example']),
+        }),
+        (record) => {
+          const fields = Object.entries(record).flatMap(([name, value]) => (value === undefined ? [] : [name, value]));
+          const decoded = decodeValidationEvent(fields);
+          const candidate: Record<string, unknown> = { ...Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) };
+          if (record.at !== undefined) candidate['at'] = Number(record.at);
+          for (const name of ['licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent']) candidate[name] ??= null;
+          const schema = validationEventSchema.safeParse(candidate);
+          expect(decoded.ok).toBe(record.at !== undefined && schema.success);
+          if (decoded.ok && schema.success) expect(decoded.event).toEqual(schema.data);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
 describe('validation event: routing', () => {
+  const notFound: ValidationEvent = { ...validEvent, code: 'NOT_FOUND', licenseId: null };
+  const malformed: ValidationEvent = { ...validEvent, code: 'MALFORMED_KEY', licenseId: null, keyDigest: null };
   it.each([
     ['the license when there is one', validEvent, 'lic_01HZX3'],
-    ['the key digest for NOT_FOUND', { ...validEvent, code: 'NOT_FOUND', licenseId: null }, DIGEST],
-    ['the IP for MALFORMED_KEY', { ...validEvent, code: 'MALFORMED_KEY', licenseId: null, keyDigest: null }, '203.0.113.7'],
+    ['the license for a refusal that found one', { ...validEvent, code: 'REVOKED', ip: '2001:db8::1' }, 'lic_01HZX3'],
+    ['the IPv4 /24 for NOT_FOUND', notFound, '203.0.113.0/24'],
+    ['the IPv4 /24 for MALFORMED_KEY', malformed, '203.0.113.0/24'],
+    ['the IPv6 /64 for NOT_FOUND', { ...notFound, ip: '2001:db8:1:2:aaaa::7' }, '2001:db8:1:2::/64'],
+    ['the IPv4 /24 for an IPv4-mapped IPv6 client', { ...malformed, ip: '::ffff:198.51.100.23' }, '198.51.100.0/24'],
   ] as const)('routes by %s', (_name, event, key) => {
     expect(routingKeyOf(event)).toBe(key);
+  });
+
+  it('puts every key guess of one network in one partition, whichever keys and addresses it tries', () => {
+    const partitionsSeen = new Set<number>();
+    for (let i = 0; i < 256; i += 1) {
+      const digest = createHash('sha256').update(String(i)).digest('hex');
+      partitionsSeen.add(partitionOf(routingKeyOf({ ...notFound, keyDigest: digest, ip: `203.0.113.${i}` }), 16));
+    }
+    expect(partitionsSeen.size).toBe(1);
   });
 });
 

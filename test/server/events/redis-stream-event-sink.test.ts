@@ -92,6 +92,11 @@ async function readAll(redis: Redis, partitions: number, prefix: string): Promis
   );
 }
 
+/** The event as the validation service made it, before the sink gave it an id. */
+function withoutEid({ eid: _eid, ...event }: ValidationEvent): ValidationEvent {
+  return event;
+}
+
 async function untilReady(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') await once(redis, 'ready');
 }
@@ -109,8 +114,12 @@ describe('RedisStreamEventSink: delivery', () => {
 
     const stored = await readAll(reader(), partitions, streamPrefix);
     stored.forEach((streamEvents, partition) => {
-      expect(streamEvents).toEqual(events.filter((event) => partitionOf(routingKeyOf(event), partitions) === partition));
+      expect(streamEvents.map(withoutEid)).toEqual(events.filter((event) => partitionOf(routingKeyOf(event), partitions) === partition));
     });
+    // Every event got its own id before delivery, so consumers can drop duplicates of a retried batch.
+    const eids = stored.flat().map((event) => event.eid);
+    expect(new Set(eids).size).toBe(500);
+    expect(eids.every((eid) => eid !== undefined && /^[A-Za-z0-9_-]{16}$/.test(eid))).toBe(true);
     expect(stored.every((streamEvents) => streamEvents.length > 50)).toBe(true);
     expect(sink.stats()).toEqual({ buffered: 0, appended: 500, dropped: 0, failedFlushes: 0 });
   });
@@ -124,7 +133,7 @@ describe('RedisStreamEventSink: delivery', () => {
     sink.append(eventAt(2));
     const [entry] = await read.xread('BLOCK', 5_000, 'STREAMS', streamKeyFor(0, streamPrefix), '0') ?? [];
 
-    expect(entry?.[1].map(([, fields]) => decodeValidationEvent(fields))).toEqual([{ ok: true, event: eventAt(2) }]);
+    expect(entry?.[1].map(([, fields]) => decodeValidationEvent(fields))).toEqual([{ ok: true, event: { ...eventAt(2), eid: expect.any(String) } }]);
     await sink.flush(); // waits for the timer's pipeline, whose reply may still be on its way
     expect(sink.stats()).toEqual({ buffered: 0, appended: 1, dropped: 0, failedFlushes: 0 });
   });
