@@ -65,6 +65,8 @@ export class AbuseDetector implements EventBatchProcessor {
   readonly #growth: number;
   /** Value of each signal last stored and reported, by id. */
   readonly #stored = new LRUCache<string, number>({ max: 100_000 });
+  /** Locations already in a license's geo bucket, so that a repeat costs no Redis work. */
+  readonly #knownLocations = new LRUCache<string, true>({ max: 500_000 });
 
   constructor(options: AbuseDetectorOptions) {
     const collections = options.collectionPrefix === undefined ? { db: options.db } : { db: options.db, collectionPrefix: options.collectionPrefix };
@@ -98,14 +100,15 @@ export class AbuseDetector implements EventBatchProcessor {
     const licenseIds = new Set<string>();
     for (const { event } of entries) if (event.licenseId !== null) licenseIds.add(event.licenseId);
     const facts = await this.#facts.getMany(licenseIds);
+    const known = { has: (key: string) => this.#knownLocations.has(`${partition}|${key}`) };
 
-    const plan = planWindows(entries, facts, this.#countries);
+    const plan = planWindows(entries, facts, this.#countries, known);
     let result: WindowBatchResult = await this.windows.apply(partition, first.id, last.id, plan.increments);
     if (result.status === 'partial') {
       // Some entries were applied before a crash: apply the rest, then read every touched window.
       const checkpoint = result.checkpoint;
       const rest = entries.filter((entry) => compareStreamIds(entry.id, checkpoint) > 0);
-      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, planWindows(rest, facts, this.#countries).increments);
+      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, planWindows(rest, facts, this.#countries, known).increments);
       if (restResult.status === 'partial') throw new Error(`partition ${partition}: checkpoint moved during the batch (two consumers?)`);
       result = await this.windows.apply(partition, first.id, last.id, plan.increments);
       if (result.status !== 'skipped') throw new Error(`partition ${partition}: batch not applied as expected (${result.status})`);
@@ -118,7 +121,7 @@ export class AbuseDetector implements EventBatchProcessor {
       const windowValues = values[index]!;
       const thresholds = subject.rule === 'key_guessing' ? this.#thresholds : (facts.get(subject.licenseId)?.thresholds ?? this.#thresholds);
       const verdict = evaluateWindow(subject, windowValues, thresholds);
-      if (verdict.flagged) flagged.push({ index, signalBuckets: evidenceBuckets(subject, windowValues) });
+      if (verdict.flagged) flagged.push({ index, signalBuckets: evidenceBuckets(subject, plan.increments[index]!.last) });
       return verdict;
     });
     const due = flagged.filter(({ index }) => {
@@ -133,13 +136,14 @@ export class AbuseDetector implements EventBatchProcessor {
       if (!verdict.flagged) throw new Error('unreachable: only flagged findings are due');
       const own = hashes.slice(offset, offset + signalBuckets.length);
       offset += signalBuckets.length;
-      return windowSignal(plan.subjects[index]!, verdict, values[index]!, own, now);
+      return windowSignal(plan.subjects[index]!, verdict, own, new Date(plan.increments[index]!.last), now);
     });
 
     const sightings = this.#trials.collect(entries, facts);
     const trialSignals = await this.#trials.observe(sightings, now);
     await this.#store([...signals, ...trialSignals.filter((signal) => this.#isDue(signal.id, signal.value))]);
     sightings.commit();
+    for (const location of plan.newLocations) this.#knownLocations.set(`${partition}|${location}`, true);
   }
 
   /** Whether a finding with this value should be stored: new, or grown enough since last stored. */

@@ -3,8 +3,11 @@
  * memory first so that the Lua script does work per subject and value, not per event.
  *
  * Buckets (names under the partition's key base; times are the bucket start in epoch ms):
- * - `h:<license>:<hour>`  validations `n`, IPs `i:<ip>` (distinct `d`), fingerprints `p:<fp>` (distinct `pd`)
- * - `g:<license>:<day>`   countries `c:<CC>` (distinct `cd`), private `xp` and unknown `xu` addresses
+ * - `h:<license>:<hour>`  validations `n`, IPs `i:<ip>` (distinct `d`), fingerprints `p:<fp>` (a sample:
+ *                         those of the hour's first 200 validations)
+ * - `g:<license>:<day>`   countries `c:<CC>` (distinct `cd`), private `x:<ip>` (distinct `xp`) and
+ *                         unknown `u:<ip>` (distinct `xu`) addresses; each written once per day: a
+ *                         license's day bucket is touched only by a location new to it
  * - `s:<license>:<day>`   spoofed requests `n`, hosts `r:<host>`, IPs `i:<ip>`, reasons `o:<reason>`
  * - `m:<network>:<10min>` misses `n` (`nf` NOT_FOUND, `mk` MALFORMED_KEY), IPs `i:<ip>` (distinct `d`)
  */
@@ -33,14 +36,21 @@ export type WindowSubject =
 export interface WindowPlan {
   readonly increments: readonly BucketIncrement[];
   readonly subjects: readonly WindowSubject[];
+  /** Locations recorded by this plan, to add to `knownLocations` once the batch is stored. */
+  readonly newLocations: readonly string[];
+}
+
+/** Locations (license, day, country or address) already recorded; a cache, so it may forget. */
+export interface KnownLocations {
+  has(key: string): boolean;
 }
 
 /** Fields read back from each kind of bucket, in this order. */
 export const READ_FIELDS = {
   velocity: ['n', 'd'],
-  geo_spread: ['cd', 'xp', 'xu'],
+  geo_spread: ['cd'],
   domain_spoofing: ['n'],
-  key_guessing: ['n', 'd', 'nf', 'mk'],
+  key_guessing: ['n'],
 } as const;
 
 /** Lifetimes: a bucket outlives its window by a margin for late entries and evidence reads. */
@@ -58,8 +68,14 @@ interface Builder {
  * Plans the window updates of `entries`. Events of a license with no facts (deleted since) are
  * still counted; rules then use the default thresholds and no licensed domains.
  */
-export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<string, LicenseFacts | null>, countries: CountryLookup): WindowPlan {
+export function planWindows(
+  entries: readonly StreamEntry[],
+  facts: ReadonlyMap<string, LicenseFacts | null>,
+  countries: CountryLookup,
+  knownLocations: KnownLocations,
+): WindowPlan {
   const builders = new Map<string, Builder>();
+  const newLocations = new Set<string>();
   const subjects: WindowSubject[] = [];
   const touch = (subject: WindowSubject, at: number): Builder => {
     let builder = builders.get(subject.bucket);
@@ -90,13 +106,19 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
     const hour = touch({ rule: 'velocity', licenseId, windowStart: hourStart, bucket: `h:${licenseId}:${hourStart}` }, at);
     add(hour.counters, 'n');
     addDistinct(hour, 'd', DISTINCT_CAPS.ips, `i:${event.ip}`);
-    if (event.fingerprint !== null) addDistinct(hour, 'pd', DISTINCT_CAPS.fingerprints, `p:${event.fingerprint}`);
+    if (event.fingerprint !== null) addDistinct(hour, '', DISTINCT_CAPS.fingerprints, `p:${event.fingerprint}`);
 
     const dayStart = at - (at % DAY_MS);
-    const geo = touch({ rule: 'geo_spread', licenseId, windowStart: dayStart, bucket: `g:${licenseId}:${dayStart}` }, at);
     const location = countries.locate(event.ip);
-    if (location.kind === 'country') addDistinct(geo, 'cd', DISTINCT_CAPS.countries, `c:${location.country}`);
-    else add(geo.counters, location.kind === 'private' ? 'xp' : 'xu');
+    const field = location.kind === 'country' ? `c:${location.country}` : `${location.kind === 'private' ? 'x' : 'u'}:${event.ip}`;
+    const geoBucket = `g:${licenseId}:${dayStart}`;
+    const known = `${geoBucket}|${field}`;
+    if (!knownLocations.has(known) && !newLocations.has(known)) {
+      newLocations.add(known);
+      const geo = touch({ rule: 'geo_spread', licenseId, windowStart: dayStart, bucket: geoBucket }, at);
+      const counter = location.kind === 'country' ? 'cd' : location.kind === 'private' ? 'xp' : 'xu';
+      addDistinct(geo, counter, DISTINCT_CAPS.countries, field);
+    }
 
     if (event.origin === null && event.referer === null) continue;
     const verdict = evaluateDomainSpoofing(event, facts.get(licenseId)?.licensedDomains ?? null);
@@ -120,7 +142,7 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
       read: READ_FIELDS[subject.rule],
     };
   });
-  return { increments, subjects };
+  return { increments, subjects, newLocations: [...newLocations] };
 }
 
 function add(counters: Map<string, number>, field: string): void {

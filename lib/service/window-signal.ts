@@ -34,10 +34,10 @@ export function evaluateWindow(subject: WindowSubject, values: BucketValues, thr
 }
 
 /** The buckets whose fields make the evidence of a flagged subject (the first is its own). */
-export function evidenceBuckets(subject: WindowSubject, values: BucketValues): string[] {
+export function evidenceBuckets(subject: WindowSubject, lastAt: number): string[] {
   if (subject.rule !== 'geo_spread') return [subject.bucket];
-  // Top IPs of a geo spread: from the license's hour of its latest validation.
-  return [subject.bucket, `h:${subject.licenseId}:${values.last - (values.last % HOUR_MS)}`];
+  // Top IPs of a geo spread: from the license's hour of its latest validation in the batch.
+  return [subject.bucket, `h:${subject.licenseId}:${lastAt - (lastAt % HOUR_MS)}`];
 }
 
 /** The subject of a window's signal. */
@@ -54,23 +54,23 @@ export function windowSignalId(subject: WindowSubject): string {
 export function windowSignal(
   subject: WindowSubject,
   verdict: Extract<SignalVerdict, { flagged: true }>,
-  values: BucketValues,
   hashes: readonly Readonly<Record<string, string>>[],
+  lastSeen: Date,
   detectedAt: Date,
 ): AbuseSignal {
   const own = hashes[0] ?? {};
   const subjectValue = subjectOf(subject);
   const length = subject.rule === 'velocity' ? HOUR_MS : subject.rule === 'key_guessing' ? KEY_GUESSING_WINDOW_MS : DAY_MS;
   const start = new Date(subject.windowStart);
-  const seen = { firstSeen: new Date(values.first), lastSeen: new Date(values.last) };
   const count = (field: string) => Number(own[field] ?? 0);
+  const seen = { firstSeen: new Date(count('f')), lastSeen };
   let evidence: SignalEvidence;
   switch (subject.rule) {
     case 'velocity':
       evidence = {
         topIps: topCounts(own, 'i:'),
         fingerprints: topCounts(own, 'p:'),
-        details: { validations: count('n'), distinctIps: count('d'), distinctFingerprints: count('pd'), validationsFromIpsPastCap: count('d~') },
+        details: { validations: count('n'), distinctIps: count('d'), validationsFromIpsPastCap: count('d~') },
         ...seen,
       };
       break;
@@ -78,7 +78,7 @@ export function windowSignal(
       evidence = {
         countries: topCounts(own, 'c:', 300),
         topIps: topCounts(hashes[1] ?? {}, 'i:'),
-        details: { countries: count('cd'), privateAddressValidations: count('xp'), unknownAddressValidations: count('xu') },
+        details: { countries: count('cd'), privateAddresses: count('xp'), unknownAddresses: count('xu') },
         ...seen,
       };
       break;

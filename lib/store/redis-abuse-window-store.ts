@@ -10,18 +10,24 @@
  * passed in KEYS; the bucket keys share its slot by construction (scripts may use undeclared keys
  * of their own slot).
  *
- * Bucket hashes hold plain counters (`n`), first and last event time (`f`, `l`, epoch ms), and
+ * Bucket hashes hold plain counters (`n`), the first event time (`f`, epoch ms), and
  * "distinct" groups: fields with a common prefix (`i:<ip>`, `c:<country>`) whose number is kept
  * in a counter field (`d`, `cd`) and capped, so that a flood of addresses cannot grow a hash
- * without bound; increments of values past the cap go to `<counter>~` instead.
+ * without bound; increments of values past the cap go to `<counter>~` instead. The TTL is set
+ * when a bucket is created (it must outlive the bucket's window).
  */
 import type { Redis } from 'ioredis';
 
-/** A capped group of distinct values in one bucket hash. */
+/**
+ * A capped group of distinct values in one bucket hash, counted or sampled. A counted group
+ * keeps at most `cap` values and their number in `counter`; a sampled group (`counter` empty)
+ * records values only while the bucket has held fewer than `cap` events, which bounds it too
+ * and costs no counter update (for evidence that needs no exact count).
+ */
 export interface DistinctGroup {
-  /** Field that counts the distinct values, e.g. `d`. */
+  /** Field that counts the distinct values, e.g. `d`; `` for a sample. */
   readonly counter: string;
-  /** Most distinct values kept. */
+  /** Most distinct values kept (counted), or events sampled (sample). */
   readonly cap: number;
   /** Increments of the values' own fields (prefix included, e.g. `i:198.51.100.7`). */
   readonly increments: ReadonlyMap<string, number>;
@@ -31,21 +37,23 @@ export interface DistinctGroup {
 export interface BucketIncrement {
   /** Bucket name under the partition, e.g. `h:lic_1:1772359200000`. */
   readonly bucket: string;
-  /** Lifetime of the hash after its last update, in seconds. */
+  /** Lifetime of the hash from its creation, in seconds (longer than its window). */
   readonly ttlSeconds: number;
-  /** Earliest and latest event time in this batch, epoch ms. */
+  /**
+   * Earliest and latest event time in this batch, epoch ms. `first` becomes the bucket's `f`
+   * when the batch creates it; `last` is not stored (a partition's batches come in stream
+   * order, so the batch that raises a signal knows its last event).
+   */
   readonly first: number;
   readonly last: number;
   readonly counters: ReadonlyMap<string, number>;
   readonly groups: readonly DistinctGroup[];
-  /** Fields whose values are returned (after `f` and `l`). */
+  /** Fields whose values are returned. */
   readonly read: readonly string[];
 }
 
-/** The values of one bucket after the batch: `first`, `last`, then the `read` fields (0 when absent). */
+/** The values of one bucket's `read` fields after the batch (0 when absent). */
 export interface BucketValues {
-  readonly first: number;
-  readonly last: number;
   readonly fields: readonly number[];
 }
 
@@ -63,6 +71,10 @@ export interface RedisAbuseWindowStoreOptions {
   readonly keyPrefix?: string;
 }
 
+// Redis calls per bucket are what bounds throughput, so the script spends them sparingly: a new
+// field is recognised by HINCRBY returning its own increment (no HEXISTS), the bucket's first
+// counter tells whether the bucket is new (then `f` and the TTL are set, once), and values it
+// incremented are returned without reading them again.
 const SCRIPT = `
 local function parse(id)
   local dash = string.find(id, '-', 1, true)
@@ -87,14 +99,25 @@ local out = {apply and 'applied' or 'skipped'}
 local i = 4
 while i <= #ARGV do
   local key = base .. ARGV[i]
-  local ttl, first, last = ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  local counters = tonumber(ARGV[i + 4])
-  i = i + 5
+  local ttl, first = ARGV[i + 1], ARGV[i + 2]
+  local counters = tonumber(ARGV[i + 3])
+  i = i + 4
+  local known = {}
+  local created = false
+  -- Events in the bucket before this batch, by its first counter.
+  local before = 0
   if apply then
     for c = 1, counters do
-      redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+      local by = tonumber(ARGV[i + 1])
+      local value = redis.call('HINCRBY', key, ARGV[i], by)
+      known[ARGV[i]] = value
+      if c == 1 then
+        before = value - by
+        created = before == 0
+      end
       i = i + 2
     end
+    if counters == 0 then created = redis.call('HSETNX', key, 'f', first) == 1 end
   else
     i = i + 2 * counters
   end
@@ -103,37 +126,62 @@ while i <= #ARGV do
   for g = 1, groups do
     local counter, cap, values = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
     i = i + 3
-    if apply then
-      local distinct = tonumber(redis.call('HGET', key, counter) or '0')
+    if apply and counter == '' then
+      -- A sample: values are recorded while the bucket held fewer than cap events before this batch.
+      if before < cap then
+        for v = 1, values do
+          redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+          i = i + 2
+        end
+      else
+        i = i + 2 * values
+      end
+    elseif apply then
+      local added = {}
       for v = 1, values do
-        local field, by = ARGV[i], ARGV[i + 1]
-        if redis.call('HEXISTS', key, field) == 1 then
-          redis.call('HINCRBY', key, field, by)
-        elseif distinct < cap then
-          redis.call('HINCRBY', key, field, by)
-          distinct = distinct + 1
-        else
-          redis.call('HINCRBY', key, counter .. '~', by)
+        local by = tonumber(ARGV[i + 1])
+        if redis.call('HINCRBY', key, ARGV[i], by) == by then
+          added[#added + 1] = ARGV[i]
+          added[#added + 1] = by
         end
         i = i + 2
       end
-      redis.call('HSET', key, counter, distinct)
+      if #added > 0 then
+        local total = redis.call('HINCRBY', key, counter, #added / 2)
+        local j = #added - 1
+        -- Past the cap: the newest values of this batch go to the overflow counter instead.
+        while total > cap and j >= 1 do
+          redis.call('HDEL', key, added[j])
+          redis.call('HINCRBY', key, counter .. '~', added[j + 1])
+          total = total - 1
+          j = j - 2
+        end
+        if j < #added - 1 then redis.call('HSET', key, counter, total) end
+        known[counter] = total
+      end
     else
       i = i + 2 * values
     end
   end
   local reads = tonumber(ARGV[i])
-  local fields = {'f', 'l'}
-  for r = 1, reads do fields[r + 2] = ARGV[i + r] end
+  local row, missing, at = {}, {}, {}
+  for r = 1, reads do
+    local field = ARGV[i + r]
+    if known[field] then row[r] = known[field] else
+      missing[#missing + 1] = field
+      at[#at + 1] = r
+    end
+  end
   i = i + reads + 1
-  local seen = redis.call('HMGET', key, 'f', 'l')
-  if apply then
-    local f, l = tonumber(seen[1]), tonumber(seen[2])
-    if not f or first < f then redis.call('HSET', key, 'f', first) end
-    if not l or last > l then redis.call('HSET', key, 'l', last) end
+  if #missing > 0 then
+    local values = redis.call('HMGET', key, unpack(missing))
+    for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
+  end
+  if apply and created then
+    redis.call('HSET', key, 'f', first)
     redis.call('EXPIRE', key, ttl)
   end
-  out[#out + 1] = redis.call('HMGET', key, unpack(fields))
+  out[#out + 1] = row
 end
 if apply then redis.call('SET', KEYS[1], lastId) end
 return out
@@ -166,7 +214,7 @@ export class RedisAbuseWindowStore {
     const base = this.partitionBase(partition);
     const args: (string | number)[] = [base, firstId, lastId];
     for (const increment of increments) {
-      args.push(increment.bucket, increment.ttlSeconds, increment.first, increment.last, increment.counters.size);
+      args.push(increment.bucket, increment.ttlSeconds, increment.first, increment.counters.size);
       for (const [field, by] of increment.counters) args.push(field, by);
       args.push(increment.groups.length);
       for (const group of increment.groups) {
@@ -178,11 +226,7 @@ export class RedisAbuseWindowStore {
     const command = (this.#redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)['keywardAbuseWindows'];
     const reply = (await command!.call(this.#redis, `${base}checkpoint`, ...args)) as [string, ...unknown[]];
     if (reply[0] === 'partial') return { status: 'partial', checkpoint: String(reply[1]) };
-    const values = (reply.slice(1) as (string | null)[][]).map((row) => ({
-      first: Number(row[0] ?? 0),
-      last: Number(row[1] ?? 0),
-      fields: row.slice(2).map((value) => Number(value ?? 0)),
-    }));
+    const values = (reply.slice(1) as (number | null)[][]).map((row) => ({ fields: row.map((value) => Number(value ?? 0)) }));
     return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };
   }
 
