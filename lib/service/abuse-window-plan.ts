@@ -25,6 +25,13 @@ const DAY_MS = 86_400_000;
 /** Distinct values kept per bucket, by group; docs/abuse-detection.md explains the caps. */
 export const DISTINCT_CAPS = { ips: 1000, fingerprints: 200, countries: 300, hosts: 100, networkIps: 256 } as const;
 
+/**
+ * A license's distinct IPs in an hour are counted from its 100th validation of the hour on:
+ * velocity needs the number only above `validationsPerHour`, so thresholds below 100 are not
+ * supported (the count reads 0 below it).
+ */
+export const COUNT_IPS_FROM_VALIDATIONS = 100;
+
 /** What a bucket is evaluated for; `bucket` names it, `windowStart` is its start in epoch ms. */
 export type WindowSubject =
   | { readonly rule: 'velocity'; readonly licenseId: string; readonly windowStart: number; readonly bucket: string }
@@ -61,7 +68,7 @@ interface Builder {
   first: number;
   last: number;
   readonly counters: Map<string, number>;
-  readonly groups: Map<string, { cap: number; increments: Map<string, number> }>;
+  readonly groups: Map<string, { cap: number; countFrom: number; increments: Map<string, number> }>;
 }
 
 /**
@@ -105,7 +112,7 @@ export function planWindows(
     const hourStart = at - (at % HOUR_MS);
     const hour = touch({ rule: 'velocity', licenseId, windowStart: hourStart, bucket: `h:${licenseId}:${hourStart}` }, at);
     add(hour.counters, 'n');
-    addDistinct(hour, 'd', DISTINCT_CAPS.ips, `i:${event.ip}`);
+    addDistinct(hour, 'd', DISTINCT_CAPS.ips, `i:${event.ip}`, COUNT_IPS_FROM_VALIDATIONS);
     if (event.fingerprint !== null) addDistinct(hour, '', DISTINCT_CAPS.fingerprints, `p:${event.fingerprint}`);
 
     const dayStart = at - (at % DAY_MS);
@@ -138,7 +145,7 @@ export function planWindows(
       first: builder.first,
       last: builder.last,
       counters: builder.counters,
-      groups: [...builder.groups].map(([counter, group]) => ({ counter, cap: group.cap, increments: group.increments })),
+      groups: [...builder.groups].map(([counter, group]) => ({ counter, cap: group.cap, countFrom: group.countFrom, increments: group.increments })),
       read: READ_FIELDS[subject.rule],
     };
   });
@@ -149,10 +156,10 @@ function add(counters: Map<string, number>, field: string): void {
   counters.set(field, (counters.get(field) ?? 0) + 1);
 }
 
-function addDistinct(builder: Builder, counter: string, cap: number, field: string): void {
+function addDistinct(builder: Builder, counter: string, cap: number, field: string, countFrom = 0): void {
   let group = builder.groups.get(counter);
   if (!group) {
-    group = { cap, increments: new Map() };
+    group = { cap, countFrom, increments: new Map() };
     builder.groups.set(counter, group);
   }
   add(group.increments, field);

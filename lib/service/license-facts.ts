@@ -24,6 +24,8 @@ export interface LicenseFacts {
 /** The smallest license read the detector needs (`keyward.licenses` fits). */
 export interface LicenseLookup {
   get(licenseId: string): Promise<{ readonly license: License } | null>;
+  /** Many at once (ids not found left out); used instead of `get` when present. */
+  getMany?(licenseIds: readonly string[]): Promise<readonly { readonly license: License }[]>;
 }
 
 /** The smallest plan read the detector needs (`keyward.plans` fits). */
@@ -67,7 +69,7 @@ export class LicenseFactsCache {
     this.#cache = new LRUCache({ max: options.maxEntries ?? 100_000, ttl: options.ttlMs ?? 60_000 });
   }
 
-  /** Facts for each id; an id with no license maps to `null`. Misses are read in parallel. */
+  /** Facts for each id; an id with no license maps to `null`. Misses are read in one query when the lookup has `getMany`. */
   async getMany(licenseIds: Iterable<string>): Promise<Map<string, LicenseFacts | null>> {
     const facts = new Map<string, LicenseFacts | null>();
     const misses: string[] = [];
@@ -81,14 +83,17 @@ export class LicenseFactsCache {
         facts.set(id, cached === MISSING ? null : cached);
       }
     }
-    await Promise.all(
-      misses.map(async (id) => {
-        const record = await this.#options.licenses.get(id);
-        const value = record ? licenseFactsOf(record.license, this.#options.plans.get(record.license.planId), this.#options.thresholds) : null;
-        this.#cache.set(id, value ?? MISSING);
-        facts.set(id, value);
-      }),
-    );
+    if (misses.length === 0) return facts;
+    const lookup = this.#options.licenses;
+    const records = lookup.getMany
+      ? await lookup.getMany(misses)
+      : (await Promise.all(misses.map((id) => lookup.get(id)))).filter((record) => record !== null);
+    for (const { license } of records) {
+      const value = licenseFactsOf(license, this.#options.plans.get(license.planId), this.#options.thresholds);
+      this.#cache.set(license.id, value);
+      facts.set(license.id, value);
+    }
+    for (const id of misses) if (facts.get(id) === null) this.#cache.set(id, MISSING);
     return facts;
   }
 }

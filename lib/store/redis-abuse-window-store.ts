@@ -29,6 +29,12 @@ export interface DistinctGroup {
   readonly counter: string;
   /** Most distinct values kept (counted), or events sampled (sample). */
   readonly cap: number;
+  /**
+   * A counted group is counted only once the bucket's first counter passes this many events
+   * (then its values are counted once, and incremented from there on), since below it nothing
+   * reads the number; must not exceed `cap`. Default 0 (always counted).
+   */
+  readonly countFrom?: number;
   /** Increments of the values' own fields (prefix included, e.g. `i:198.51.100.7`). */
   readonly increments: ReadonlyMap<string, number>;
 }
@@ -104,8 +110,8 @@ while i <= #ARGV do
   i = i + 4
   local known = {}
   local created = false
-  -- Events in the bucket before this batch, by its first counter.
-  local before = 0
+  -- Events in the bucket before this batch and in this batch, by its first counter.
+  local before, batch = 0, 0
   if apply then
     for c = 1, counters do
       local by = tonumber(ARGV[i + 1])
@@ -113,6 +119,7 @@ while i <= #ARGV do
       known[ARGV[i]] = value
       if c == 1 then
         before = value - by
+        batch = by
         created = before == 0
       end
       i = i + 2
@@ -124,8 +131,8 @@ while i <= #ARGV do
   local groups = tonumber(ARGV[i])
   i = i + 1
   for g = 1, groups do
-    local counter, cap, values = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-    i = i + 3
+    local counter, cap, countFrom, values = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    i = i + 4
     if apply and counter == '' then
       -- A sample: values are recorded while the bucket held fewer than cap events before this batch.
       if before < cap then
@@ -136,8 +143,15 @@ while i <= #ARGV do
       else
         i = i + 2 * values
       end
+    elseif apply and countFrom > 0 and before + batch <= countFrom then
+      -- Not counted yet: below countFrom events nothing needs the number (nor can reach the cap).
+      for v = 1, values do
+        redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+        i = i + 2
+      end
     elseif apply then
       local added = {}
+      local prefix = string.match(ARGV[i] or '', '^[^:]*:') or ''
       for v = 1, values do
         local by = tonumber(ARGV[i + 1])
         if redis.call('HINCRBY', key, ARGV[i], by) == by then
@@ -146,8 +160,17 @@ while i <= #ARGV do
         end
         i = i + 2
       end
-      if #added > 0 then
-        local total = redis.call('HINCRBY', key, counter, #added / 2)
+      local total = nil
+      if before < countFrom then
+        -- Crossing countFrom in this batch: count the group's values once; increments from now on.
+        total = 0
+        for _, field in ipairs(redis.call('HKEYS', key)) do
+          if string.sub(field, 1, #prefix) == prefix then total = total + 1 end
+        end
+      elseif #added > 0 then
+        total = redis.call('HINCRBY', key, counter, #added / 2)
+      end
+      if total then
         local j = #added - 1
         -- Past the cap: the newest values of this batch go to the overflow counter instead.
         while total > cap and j >= 1 do
@@ -156,7 +179,7 @@ while i <= #ARGV do
           total = total - 1
           j = j - 2
         end
-        if j < #added - 1 then redis.call('HSET', key, counter, total) end
+        if j < #added - 1 or before < countFrom then redis.call('HSET', key, counter, total) end
         known[counter] = total
       end
     else
@@ -218,7 +241,7 @@ export class RedisAbuseWindowStore {
       for (const [field, by] of increment.counters) args.push(field, by);
       args.push(increment.groups.length);
       for (const group of increment.groups) {
-        args.push(group.counter, group.cap, group.increments.size);
+        args.push(group.counter, group.cap, group.countFrom ?? 0, group.increments.size);
         for (const [field, by] of group.increments) args.push(field, by);
       }
       args.push(increment.read.length, ...increment.read);

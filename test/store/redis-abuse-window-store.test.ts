@@ -65,6 +65,16 @@ describe('RedisAbuseWindowStore', () => {
     expect(await store.apply(3, '10-0', '10-0', [ips(1)])).toMatchObject({ status: 'applied' });
   });
 
+  it('counts a group only from countFrom events on, counting what came before once', async () => {
+    const lazy = (count: number, from: number): BucketIncrement => {
+      const increment = ips(count, from);
+      return { ...increment, groups: [{ ...increment.groups[0]!, cap: 100, countFrom: 3 }] };
+    };
+    expect(await store.apply(5, '1-0', '1-1', [lazy(2, 0)])).toEqual({ status: 'applied', values: [{ fields: [2, 0] }] });
+    expect(await store.apply(5, '2-0', '2-2', [lazy(3, 1)])).toEqual({ status: 'applied', values: [{ fields: [5, 4] }] });
+    expect(await store.apply(5, '3-0', '3-1', [lazy(2, 4)])).toEqual({ status: 'applied', values: [{ fields: [7, 6] }] });
+  });
+
   it('records a sampled group only while the bucket held fewer events than its cap', async () => {
     const sample = (n: number, value: string): BucketIncrement => ({
       bucket: 'h:lic_2:0',
