@@ -19,3 +19,7 @@ const http = await benchHttp(seconds);
 console.table(http.rows);
 console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
+
+console.log('\nAbuse detector (real Redis and MongoDB-wire started here; batches of 500 events over 10,000 licenses):');
+const { benchAbuseRules } = await import('./abuse-rules.bench.js');
+console.table(await benchAbuseRules());
