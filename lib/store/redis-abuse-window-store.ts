@@ -102,11 +102,14 @@ if checkpoint then
   elseif compare(checkpoint, firstId) >= 0 then return {'partial', checkpoint} end
 end
 local out = {apply and 'applied' or 'skipped'}
-local i = 4
-while i <= #ARGV do
-  local key = base .. ARGV[i]
-  local ttl, first = ARGV[i + 1], ARGV[i + 2]
-  local counters = tonumber(ARGV[i + 3])
+for r = 4, #ARGV do
+  -- One argument per bucket, its tokens separated (and ended) by the unit separator 0x1f.
+  local t = {}
+  for token in string.gmatch(ARGV[r], '([^\\31]*)\\31') do t[#t + 1] = token end
+  local i = 1
+  local key = base .. t[i]
+  local ttl, first = t[i + 1], t[i + 2]
+  local counters = tonumber(t[i + 3])
   i = i + 4
   local known = {}
   local created = false
@@ -114,9 +117,9 @@ while i <= #ARGV do
   local before, batch = 0, 0
   if apply then
     for c = 1, counters do
-      local by = tonumber(ARGV[i + 1])
-      local value = redis.call('HINCRBY', key, ARGV[i], by)
-      known[ARGV[i]] = value
+      local by = tonumber(t[i + 1])
+      local value = redis.call('HINCRBY', key, t[i], by)
+      known[t[i]] = value
       if c == 1 then
         before = value - by
         batch = by
@@ -128,16 +131,16 @@ while i <= #ARGV do
   else
     i = i + 2 * counters
   end
-  local groups = tonumber(ARGV[i])
+  local groups = tonumber(t[i])
   i = i + 1
   for g = 1, groups do
-    local counter, cap, countFrom, values = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    local counter, cap, countFrom, values = t[i], tonumber(t[i + 1]), tonumber(t[i + 2]), tonumber(t[i + 3])
     i = i + 4
     if apply and counter == '' then
       -- A sample: values are recorded while the bucket held fewer than cap events before this batch.
       if before < cap then
         for v = 1, values do
-          redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+          redis.call('HINCRBY', key, t[i], t[i + 1])
           i = i + 2
         end
       else
@@ -146,16 +149,16 @@ while i <= #ARGV do
     elseif apply and countFrom > 0 and before + batch <= countFrom then
       -- Not counted yet: below countFrom events nothing needs the number (nor can reach the cap).
       for v = 1, values do
-        redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+        redis.call('HINCRBY', key, t[i], t[i + 1])
         i = i + 2
       end
     elseif apply then
       local added = {}
-      local prefix = string.match(ARGV[i] or '', '^[^:]*:') or ''
+      local prefix = string.match(t[i] or '', '^[^:]*:') or ''
       for v = 1, values do
-        local by = tonumber(ARGV[i + 1])
-        if redis.call('HINCRBY', key, ARGV[i], by) == by then
-          added[#added + 1] = ARGV[i]
+        local by = tonumber(t[i + 1])
+        if redis.call('HINCRBY', key, t[i], by) == by then
+          added[#added + 1] = t[i]
           added[#added + 1] = by
         end
         i = i + 2
@@ -186,10 +189,10 @@ while i <= #ARGV do
       i = i + 2 * values
     end
   end
-  local reads = tonumber(ARGV[i])
+  local reads = tonumber(t[i])
   local row, missing, at = {}, {}, {}
   for r = 1, reads do
-    local field = ARGV[i + r]
+    local field = t[i + r]
     if known[field] then row[r] = known[field] else
       missing[#missing + 1] = field
       at[#at + 1] = r
@@ -209,6 +212,11 @@ end
 if apply then redis.call('SET', KEYS[1], lastId) end
 return out
 `;
+
+/** A token of a bucket argument with its separator; a separator inside a value becomes `?`. */
+function token(value: string): string {
+  return `${value.includes('\x1f') ? value.replaceAll('\x1f', '?') : value}\x1f`;
+}
 
 /** Sliding-window buckets and per-partition checkpoints in Redis (see the module comment). */
 export class RedisAbuseWindowStore {
@@ -235,18 +243,21 @@ export class RedisAbuseWindowStore {
    */
   async apply(partition: number, firstId: string, lastId: string, increments: readonly BucketIncrement[]): Promise<WindowBatchResult> {
     const base = this.partitionBase(partition);
-    const args: (string | number)[] = [base, firstId, lastId];
+    // One argument per bucket: thousands of small arguments cost the client more than the joins.
+    const args: string[] = [base, firstId, lastId];
     for (const increment of increments) {
-      args.push(increment.bucket, increment.ttlSeconds, increment.first, increment.counters.size);
-      for (const [field, by] of increment.counters) args.push(field, by);
-      args.push(increment.groups.length);
+      let record = `${token(increment.bucket)}${increment.ttlSeconds}\x1f${increment.first}\x1f${increment.counters.size}\x1f`;
+      for (const [field, by] of increment.counters) record += `${token(field)}${by}\x1f`;
+      record += `${increment.groups.length}\x1f`;
       for (const group of increment.groups) {
-        args.push(group.counter, group.cap, group.countFrom ?? 0, group.increments.size);
-        for (const [field, by] of group.increments) args.push(field, by);
+        record += `${token(group.counter)}${group.cap}\x1f${group.countFrom ?? 0}\x1f${group.increments.size}\x1f`;
+        for (const [field, by] of group.increments) record += `${token(field)}${by}\x1f`;
       }
-      args.push(increment.read.length, ...increment.read);
+      record += `${increment.read.length}\x1f`;
+      for (const field of increment.read) record += token(field);
+      args.push(record);
     }
-    const command = (this.#redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)['keywardAbuseWindows'];
+    const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];
     const reply = (await command!.call(this.#redis, `${base}checkpoint`, ...args)) as [string, ...unknown[]];
     if (reply[0] === 'partial') return { status: 'partial', checkpoint: String(reply[1]) };
     const values = (reply.slice(1) as (number | null)[][]).map((row) => ({ fields: row.map((value) => Number(value ?? 0)) }));
