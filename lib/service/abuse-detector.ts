@@ -100,15 +100,14 @@ export class AbuseDetector implements EventBatchProcessor {
     const licenseIds = new Set<string>();
     for (const { event } of entries) if (event.licenseId !== null) licenseIds.add(event.licenseId);
     const facts = await this.#facts.getMany(licenseIds);
-    const known = { has: (key: string) => this.#knownLocations.has(`${partition}|${key}`) };
 
-    const plan = planWindows(entries, facts, this.#countries, known);
+    const plan = planWindows(entries, facts, this.#countries, this.#knownLocations, partition);
     let result: WindowBatchResult = await this.windows.apply(partition, first.id, last.id, plan.increments);
     if (result.status === 'partial') {
       // Some entries were applied before a crash: apply the rest, then read every touched window.
       const checkpoint = result.checkpoint;
       const rest = entries.filter((entry) => compareStreamIds(entry.id, checkpoint) > 0);
-      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, planWindows(rest, facts, this.#countries, known).increments);
+      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, planWindows(rest, facts, this.#countries, this.#knownLocations, partition).increments);
       if (restResult.status === 'partial') throw new Error(`partition ${partition}: checkpoint moved during the batch (two consumers?)`);
       result = await this.windows.apply(partition, first.id, last.id, plan.increments);
       if (result.status !== 'skipped') throw new Error(`partition ${partition}: batch not applied as expected (${result.status})`);
@@ -143,7 +142,7 @@ export class AbuseDetector implements EventBatchProcessor {
     const trialSignals = await this.#trials.observe(sightings, now);
     await this.#store([...signals, ...trialSignals.filter((signal) => this.#isDue(signal.id, signal.value))]);
     sightings.commit();
-    for (const location of plan.newLocations) this.#knownLocations.set(`${partition}|${location}`, true);
+    for (const location of plan.newLocations) this.#knownLocations.set(location, true);
   }
 
   /** Whether a finding with this value should be stored: new, or grown enough since last stored. */

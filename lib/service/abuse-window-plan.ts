@@ -43,7 +43,7 @@ export type WindowSubject =
 export interface WindowPlan {
   readonly increments: readonly BucketIncrement[];
   readonly subjects: readonly WindowSubject[];
-  /** Locations recorded by this plan, to add to `knownLocations` once the batch is stored. */
+  /** Locations recorded by this plan (keys `<partition>|<geo bucket>|<field>`), to add to `knownLocations` once the batch is stored. */
   readonly newLocations: readonly string[];
 }
 
@@ -80,8 +80,12 @@ export function planWindows(
   facts: ReadonlyMap<string, LicenseFacts | null>,
   countries: CountryLookup,
   knownLocations: KnownLocations,
+  partition: number,
 ): WindowPlan {
   const builders = new Map<string, Builder>();
+  // The current hour's builder and the day's location-key prefix of each license in the batch,
+  // so that bucket names are built once per license and not once per event.
+  const licenses = new Map<string, { hourStart: number; hour: Builder; dayStart: number; knownPrefix: string }>();
   const newLocations = new Set<string>();
   const subjects: WindowSubject[] = [];
   const touch = (subject: WindowSubject, at: number): Builder => {
@@ -110,19 +114,27 @@ export function planWindows(
     }
     const licenseId = event.licenseId;
     const hourStart = at - (at % HOUR_MS);
-    const hour = touch({ rule: 'velocity', licenseId, windowStart: hourStart, bucket: `h:${licenseId}:${hourStart}` }, at);
+    const dayStart = at - (at % DAY_MS);
+    let license = licenses.get(licenseId);
+    if (license === undefined || license.hourStart !== hourStart || license.dayStart !== dayStart) {
+      const hourBuilder = touch({ rule: 'velocity', licenseId, windowStart: hourStart, bucket: `h:${licenseId}:${hourStart}` }, at);
+      license = { hourStart, hour: hourBuilder, dayStart, knownPrefix: `${partition}|g:${licenseId}:${dayStart}|` };
+      licenses.set(licenseId, license);
+    } else {
+      if (at < license.hour.first) license.hour.first = at;
+      if (at > license.hour.last) license.hour.last = at;
+    }
+    const hour = license.hour;
     add(hour.counters, 'n');
     addDistinct(hour, 'd', DISTINCT_CAPS.ips, `i:${event.ip}`, COUNT_IPS_FROM_VALIDATIONS);
     if (event.fingerprint !== null) addDistinct(hour, '', DISTINCT_CAPS.fingerprints, `p:${event.fingerprint}`);
 
-    const dayStart = at - (at % DAY_MS);
     const location = countries.locate(event.ip);
     const field = location.kind === 'country' ? `c:${location.country}` : `${location.kind === 'private' ? 'x' : 'u'}:${event.ip}`;
-    const geoBucket = `g:${licenseId}:${dayStart}`;
-    const known = `${geoBucket}|${field}`;
+    const known = license.knownPrefix + field;
     if (!knownLocations.has(known) && !newLocations.has(known)) {
       newLocations.add(known);
-      const geo = touch({ rule: 'geo_spread', licenseId, windowStart: dayStart, bucket: geoBucket }, at);
+      const geo = touch({ rule: 'geo_spread', licenseId, windowStart: dayStart, bucket: `g:${licenseId}:${dayStart}` }, at);
       const counter = location.kind === 'country' ? 'cd' : location.kind === 'private' ? 'xp' : 'xu';
       addDistinct(geo, counter, DISTINCT_CAPS.countries, field);
     }
