@@ -66,3 +66,29 @@ export {
   type VerifyValidationTokenResult,
   type TokenRejection,
 } from './tokens/validation-token.js';
+
+export { DEFAULT_DETECTION_THRESHOLDS, KEY_GUESSING_WINDOW_MS, resolveThresholds, type DetectionThresholds } from './abuse/detection-thresholds.js';
+export type { SignalVerdict } from './abuse/signal-verdict.js';
+export { evaluateVelocity, type VelocityWindow } from './abuse/evaluate-velocity.js';
+export { evaluateGeoSpread, type GeoWindow } from './abuse/evaluate-geo-spread.js';
+export {
+  evaluateDomainSpoofing,
+  evaluateSpoofingWindow,
+  type DomainClaim,
+  type DomainSpoofingVerdict,
+  type SpoofReason,
+  type SpoofingWindow,
+} from './abuse/evaluate-domain-spoofing.js';
+export { evaluateKeyGuessing, type KeyGuessingWindow } from './abuse/evaluate-key-guessing.js';
+export {
+  evaluateTrialCycling,
+  TRIAL_LOOKBACK_MS,
+  type TrialProfile,
+  type TrialLink,
+  type LinkedCustomer,
+  type TrialCyclingVerdict,
+} from './abuse/evaluate-trial-cycling.js';
+export { normalizeEmail } from './abuse/normalize-email.js';
+export { networkOf } from './abuse/network-of.js';
+export { addressScopeOf, type AddressScope } from './abuse/address-scope.js';
+export { signalIdOf } from './abuse/signal-id.js';
