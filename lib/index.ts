@@ -92,3 +92,5 @@ export { normalizeEmail } from './abuse/normalize-email.js';
 export { networkOf } from './abuse/network-of.js';
 export { addressScopeOf, type AddressScope } from './abuse/address-scope.js';
 export { signalIdOf } from './abuse/signal-id.js';
+export { SIGNAL_KINDS, type AbuseSignal, type SignalKind, type SignalSubject, type SignalEvidence, type CountedValue } from './abuse/abuse-signal.js';
+export type { TrialRegistration } from './abuse/trial-registration.js';
