@@ -32,3 +32,6 @@ console.table(await benchMail(mailCount));
 console.log('\nAbuse stream consumption (one worker process, embedded redis-server, 16 partitions):');
 const { benchAbuseStream } = await import('./abuse-stream.bench.js');
 console.table(await benchAbuseStream());
+console.log('\nAbuse detector (real Redis and MongoDB-wire started here; batches of 500 events over 10,000 licenses):');
+const { benchAbuseRules } = await import('./abuse-rules.bench.js');
+console.table(await benchAbuseRules());

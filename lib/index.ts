@@ -76,3 +76,30 @@ export { buildReport, clusterTrialLinks } from './abuse/build-report.js';
 export { renderReportHtml } from './abuse/report-html.js';
 export { renderReportCsv } from './abuse/report-csv.js';
 export type { ReportContent, ReportInput, TrialCyclingCluster } from './abuse/report-content.js';
+export { DEFAULT_DETECTION_THRESHOLDS, KEY_GUESSING_WINDOW_MS, resolveThresholds, type DetectionThresholds } from './abuse/detection-thresholds.js';
+export type { SignalVerdict } from './abuse/signal-verdict.js';
+export { evaluateVelocity, type VelocityWindow } from './abuse/evaluate-velocity.js';
+export { evaluateGeoSpread, type GeoWindow } from './abuse/evaluate-geo-spread.js';
+export {
+  evaluateDomainSpoofing,
+  evaluateSpoofingWindow,
+  type DomainClaim,
+  type DomainSpoofingVerdict,
+  type SpoofReason,
+  type SpoofingWindow,
+} from './abuse/evaluate-domain-spoofing.js';
+export { evaluateKeyGuessing, type KeyGuessingWindow } from './abuse/evaluate-key-guessing.js';
+export {
+  evaluateTrialCycling,
+  TRIAL_LOOKBACK_MS,
+  type TrialProfile,
+  type TrialLink,
+  type LinkedCustomer,
+  type TrialCyclingVerdict,
+} from './abuse/evaluate-trial-cycling.js';
+export { normalizeEmail } from './abuse/normalize-email.js';
+export { networkOf } from './abuse/network-of.js';
+export { addressScopeOf, type AddressScope } from './abuse/address-scope.js';
+export { signalIdOf } from './abuse/signal-id.js';
+export { SIGNAL_KINDS, type AbuseSignal, type SignalKind, type SignalSubject, type SignalEvidence, type CountedValue } from './abuse/abuse-signal.js';
+export type { TrialRegistration } from './abuse/trial-registration.js';

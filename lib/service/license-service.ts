@@ -184,6 +184,11 @@ export class LicenseService {
     return this.#store.findById(licenseId);
   }
 
+  /** The licenses among these ids, read in one query (ids not found are left out); for batch readers such as the abuse detector. */
+  async getMany(licenseIds: readonly string[]): Promise<LicenseRecord[]> {
+    return this.#store.findByIds(licenseIds);
+  }
+
   async findBySubscription(subscriptionId: string): Promise<LicenseRecord | null> {
     return this.#store.findByStripeSubscription(subscriptionId);
   }

@@ -9,6 +9,8 @@ export interface LicenseStore {
   /** Stores many new licenses at once (bulk issue); same errors as insert. */
   insertMany(records: ReadonlyArray<{ record: LicenseRecord; audit: AuditEntry }>): Promise<void>;
   findById(id: string): Promise<LicenseRecord | null>;
+  /** The stored licenses among these ids, in no particular order (one query; ids not found are left out). */
+  findByIds(ids: readonly string[]): Promise<LicenseRecord[]>;
   findByDigest(keyDigest: string): Promise<LicenseRecord | null>;
   findByStripeSubscription(subscriptionId: string): Promise<LicenseRecord | null>;
   /**

@@ -119,6 +119,16 @@ export class MongoLicenseStore implements LicenseStore {
     return this.#findOne({ _id: id }, 'findById');
   }
 
+  async findByIds(ids: readonly string[]): Promise<LicenseRecord[]> {
+    if (ids.length === 0) return [];
+    try {
+      const documents = await this.#licenses.find({ _id: { $in: [...ids] } } as Filter<LicenseDocument>).toArray();
+      return documents.map(toRecord);
+    } catch (error) {
+      throw toDatastoreError('findByIds', error);
+    }
+  }
+
   async findByDigest(keyDigest: string): Promise<LicenseRecord | null> {
     return this.#findOne({ keyDigest }, 'findByDigest');
   }

@@ -1,0 +1,21 @@
+/**
+ * The client network of an address, the unit key guessing is counted by: one attacker rarely
+ * holds a single address, but usually sits in one /24 (IPv4) or one /64 (IPv6, the smallest
+ * prefix an ISP hands a site).
+ */
+import { formatIpAddress, parseIpAddress } from './ip-address.js';
+
+/**
+ * `203.0.113.0/24` for IPv4 (IPv4-mapped IPv6 included), `2001:db8:1:2::/64` for IPv6; text that is
+ * not an address keeps its own group behind a `?` (`?bogus`), never colliding with a network.
+ */
+export function networkOf(ip: string): string {
+  const address = parseIpAddress(ip);
+  if (!address) return `?${ip}`;
+  if (address.version === 4) {
+    const [a, b, c] = address.octets;
+    return `${a}.${b}.${c}.0/24`;
+  }
+  const groups = [...address.groups.slice(0, 4), 0, 0, 0, 0];
+  return `${formatIpAddress({ version: 6, groups })}/64`;
+}

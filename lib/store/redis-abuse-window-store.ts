@@ -1,0 +1,284 @@
+/**
+ * The abuse detector's sliding-window state in Redis: one hash per subject and time bucket
+ * (a license's hour, a license's day, a network's 10 minutes), updated for a whole batch of one
+ * stream partition by ONE Lua script call, atomically with the partition's checkpoint (the id of
+ * the last entry applied). A batch delivered again after a crash finds the checkpoint at or past
+ * its last entry and changes nothing, so nothing is counted twice.
+ *
+ * Keys: `<prefix>:abuse:{<partition>}:<bucket>`. The hash tag puts all of a partition's state on
+ * one Redis Cluster slot, which is what lets one script touch it all. Only the checkpoint key is
+ * passed in KEYS; the bucket keys share its slot by construction (scripts may use undeclared keys
+ * of their own slot).
+ *
+ * Bucket hashes hold plain counters (`n`), the first event time (`f`, epoch ms), and
+ * "distinct" groups: fields with a common prefix (`i:<ip>`, `c:<country>`) whose number is kept
+ * in a counter field (`d`, `cd`) and capped, so that a flood of addresses cannot grow a hash
+ * without bound; increments of values past the cap go to `<counter>~` instead. The TTL is set
+ * when a bucket is created (it must outlive the bucket's window).
+ */
+import type { Redis } from 'ioredis';
+
+/**
+ * A capped group of distinct values in one bucket hash, counted or sampled. A counted group
+ * keeps at most `cap` values and their number in `counter`; a sampled group (`counter` empty)
+ * records values only while the bucket has held fewer than `cap` events, which bounds it too
+ * and costs no counter update (for evidence that needs no exact count).
+ */
+export interface DistinctGroup {
+  /** Field that counts the distinct values, e.g. `d`; `` for a sample. */
+  readonly counter: string;
+  /** Most distinct values kept (counted), or events sampled (sample). */
+  readonly cap: number;
+  /**
+   * A counted group is counted only once the bucket's first counter passes this many events
+   * (then its values are counted once, and incremented from there on), since below it nothing
+   * reads the number; must not exceed `cap`. Default 0 (always counted).
+   */
+  readonly countFrom?: number;
+  /** Increments of the values' own fields (prefix included, e.g. `i:198.51.100.7`). */
+  readonly increments: ReadonlyMap<string, number>;
+}
+
+/** All increments of one batch to one bucket hash. */
+export interface BucketIncrement {
+  /** Bucket name under the partition, e.g. `h:lic_1:1772359200000`. */
+  readonly bucket: string;
+  /** Lifetime of the hash from its creation, in seconds (longer than its window). */
+  readonly ttlSeconds: number;
+  /**
+   * Earliest and latest event time in this batch, epoch ms. `first` becomes the bucket's `f`
+   * when the batch creates it; `last` is not stored (a partition's batches come in stream
+   * order, so the batch that raises a signal knows its last event).
+   */
+  readonly first: number;
+  readonly last: number;
+  readonly counters: ReadonlyMap<string, number>;
+  readonly groups: readonly DistinctGroup[];
+  /** Fields whose values are returned. */
+  readonly read: readonly string[];
+}
+
+/** The values of one bucket's `read` fields after the batch (0 when absent). */
+export interface BucketValues {
+  readonly fields: readonly number[];
+}
+
+/** What one script call did. */
+export type WindowBatchResult =
+  /** `applied`: the increments were stored; `skipped`: the checkpoint was already past the batch. */
+  | { readonly status: 'applied' | 'skipped'; readonly values: readonly BucketValues[] }
+  /** The checkpoint lies inside the batch: apply again with only the entries after it. */
+  | { readonly status: 'partial'; readonly checkpoint: string };
+
+/** Options for {@link RedisAbuseWindowStore}. */
+export interface RedisAbuseWindowStoreOptions {
+  readonly redis: Redis;
+  /** Key prefix, without braces. Default `keyward`. */
+  readonly keyPrefix?: string;
+}
+
+// Redis calls per bucket are what bounds throughput, so the script spends them sparingly: a new
+// field is recognised by HINCRBY returning its own increment (no HEXISTS), the bucket's first
+// counter tells whether the bucket is new (then `f` and the TTL are set, once), and values it
+// incremented are returned without reading them again.
+const SCRIPT = `
+local function parse(id)
+  local dash = string.find(id, '-', 1, true)
+  if not dash then return tonumber(id), 0 end
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local function compare(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  if am ~= bm then return am < bm and -1 or 1 end
+  if as ~= bs then return as < bs and -1 or 1 end
+  return 0
+end
+local base, firstId, lastId = ARGV[1], ARGV[2], ARGV[3]
+local checkpoint = redis.call('GET', KEYS[1])
+local apply = true
+if checkpoint then
+  if compare(checkpoint, lastId) >= 0 then apply = false
+  elseif compare(checkpoint, firstId) >= 0 then return {'partial', checkpoint} end
+end
+local out = {apply and 'applied' or 'skipped'}
+for r = 4, #ARGV do
+  -- One argument per bucket, its tokens separated (and ended) by the unit separator 0x1f.
+  local t = {}
+  for token in string.gmatch(ARGV[r], '([^\\31]*)\\31') do t[#t + 1] = token end
+  local i = 1
+  local key = base .. t[i]
+  local ttl, first = t[i + 1], t[i + 2]
+  local counters = tonumber(t[i + 3])
+  i = i + 4
+  local known = {}
+  local created = false
+  -- Events in the bucket before this batch and in this batch, by its first counter.
+  local before, batch = 0, 0
+  if apply then
+    for c = 1, counters do
+      local by = tonumber(t[i + 1])
+      local value = redis.call('HINCRBY', key, t[i], by)
+      known[t[i]] = value
+      if c == 1 then
+        before = value - by
+        batch = by
+        created = before == 0
+      end
+      i = i + 2
+    end
+    if counters == 0 then created = redis.call('HSETNX', key, 'f', first) == 1 end
+  else
+    i = i + 2 * counters
+  end
+  local groups = tonumber(t[i])
+  i = i + 1
+  for g = 1, groups do
+    local counter, cap, countFrom, values = t[i], tonumber(t[i + 1]), tonumber(t[i + 2]), tonumber(t[i + 3])
+    i = i + 4
+    if apply and counter == '' then
+      -- A sample: values are recorded while the bucket held fewer than cap events before this batch.
+      if before < cap then
+        for v = 1, values do
+          redis.call('HINCRBY', key, t[i], t[i + 1])
+          i = i + 2
+        end
+      else
+        i = i + 2 * values
+      end
+    elseif apply and countFrom > 0 and before + batch <= countFrom then
+      -- Not counted yet: below countFrom events nothing needs the number (nor can reach the cap).
+      for v = 1, values do
+        redis.call('HINCRBY', key, t[i], t[i + 1])
+        i = i + 2
+      end
+    elseif apply then
+      local added = {}
+      local prefix = string.match(t[i] or '', '^[^:]*:') or ''
+      for v = 1, values do
+        local by = tonumber(t[i + 1])
+        if redis.call('HINCRBY', key, t[i], by) == by then
+          added[#added + 1] = t[i]
+          added[#added + 1] = by
+        end
+        i = i + 2
+      end
+      local total = nil
+      if before < countFrom then
+        -- Crossing countFrom in this batch: count the group's values once; increments from now on.
+        total = 0
+        for _, field in ipairs(redis.call('HKEYS', key)) do
+          if string.sub(field, 1, #prefix) == prefix then total = total + 1 end
+        end
+      elseif #added > 0 then
+        total = redis.call('HINCRBY', key, counter, #added / 2)
+      end
+      if total then
+        local j = #added - 1
+        -- Past the cap: the newest values of this batch go to the overflow counter instead.
+        while total > cap and j >= 1 do
+          redis.call('HDEL', key, added[j])
+          redis.call('HINCRBY', key, counter .. '~', added[j + 1])
+          total = total - 1
+          j = j - 2
+        end
+        if j < #added - 1 or before < countFrom then redis.call('HSET', key, counter, total) end
+        known[counter] = total
+      end
+    else
+      i = i + 2 * values
+    end
+  end
+  local reads = tonumber(t[i])
+  local row, missing, at = {}, {}, {}
+  for r = 1, reads do
+    local field = t[i + r]
+    if known[field] then row[r] = known[field] else
+      missing[#missing + 1] = field
+      at[#at + 1] = r
+    end
+  end
+  i = i + reads + 1
+  if #missing > 0 then
+    local values = redis.call('HMGET', key, unpack(missing))
+    for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
+  end
+  if apply and created then
+    redis.call('HSET', key, 'f', first)
+    redis.call('EXPIRE', key, ttl)
+  end
+  out[#out + 1] = row
+end
+if apply then redis.call('SET', KEYS[1], lastId) end
+return out
+`;
+
+/** A token of a bucket argument with its separator; a separator inside a value becomes `?`. */
+function token(value: string): string {
+  return `${value.includes('\x1f') ? value.replaceAll('\x1f', '?') : value}\x1f`;
+}
+
+/** Sliding-window buckets and per-partition checkpoints in Redis (see the module comment). */
+export class RedisAbuseWindowStore {
+  readonly #redis: Redis;
+  readonly #keyPrefix: string;
+
+  constructor(options: RedisAbuseWindowStoreOptions) {
+    const keyPrefix = options.keyPrefix ?? 'keyward';
+    if (keyPrefix === '' || /[{}]/.test(keyPrefix)) throw new Error(`keyPrefix must be non-empty and without braces, got "${keyPrefix}"`);
+    this.#redis = options.redis;
+    this.#keyPrefix = keyPrefix;
+    this.#redis.defineCommand('keywardAbuseWindows', { numberOfKeys: 1, lua: SCRIPT });
+  }
+
+  /** `<prefix>:abuse:{<partition>}:`, the start of every key of a partition. */
+  partitionBase(partition: number): string {
+    return `${this.#keyPrefix}:abuse:{${partition}}:`;
+  }
+
+  /**
+   * Applies the increments of the entries `firstId`..`lastId` unless the partition's checkpoint
+   * says they were applied already, and returns each bucket's values (also when skipped, so the
+   * rules can be evaluated again after a crash between this call and storing the signals).
+   */
+  async apply(partition: number, firstId: string, lastId: string, increments: readonly BucketIncrement[]): Promise<WindowBatchResult> {
+    const base = this.partitionBase(partition);
+    // One argument per bucket: thousands of small arguments cost the client more than the joins.
+    const args: string[] = [base, firstId, lastId];
+    for (const increment of increments) {
+      let record = `${token(increment.bucket)}${increment.ttlSeconds}\x1f${increment.first}\x1f${increment.counters.size}\x1f`;
+      for (const [field, by] of increment.counters) record += `${token(field)}${by}\x1f`;
+      record += `${increment.groups.length}\x1f`;
+      for (const group of increment.groups) {
+        record += `${token(group.counter)}${group.cap}\x1f${group.countFrom ?? 0}\x1f${group.increments.size}\x1f`;
+        for (const [field, by] of group.increments) record += `${token(field)}${by}\x1f`;
+      }
+      record += `${increment.read.length}\x1f`;
+      for (const field of increment.read) record += token(field);
+      args.push(record);
+    }
+    const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];
+    const reply = (await command!.call(this.#redis, `${base}checkpoint`, ...args)) as [string, ...unknown[]];
+    if (reply[0] === 'partial') return { status: 'partial', checkpoint: String(reply[1]) };
+    const values = (reply.slice(1) as (number | null)[][]).map((row) => ({ fields: row.map((value) => Number(value ?? 0)) }));
+    return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };
+  }
+
+  /** Every field of the given buckets of a partition, for a signal's evidence (one pipeline). */
+  async readBuckets(partition: number, buckets: readonly string[]): Promise<Record<string, string>[]> {
+    if (buckets.length === 0) return [];
+    const base = this.partitionBase(partition);
+    const pipeline = this.#redis.pipeline();
+    for (const bucket of buckets) pipeline.hgetall(`${base}${bucket}`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+  }
+
+  /** The last entry id applied for a partition, or `null`. */
+  async checkpoint(partition: number): Promise<string | null> {
+    return this.#redis.get(`${this.partitionBase(partition)}checkpoint`);
+  }
+}

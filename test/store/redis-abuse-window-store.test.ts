@@ -1,0 +1,95 @@
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { RedisAbuseWindowStore, type BucketIncrement } from '../../lib/store/redis-abuse-window-store.js';
+import { redisUrl, uniqueName } from '../setup/services.js';
+
+let redis: Redis;
+let keyPrefix: string;
+let store: RedisAbuseWindowStore;
+
+beforeEach(() => {
+  redis = new Redis(redisUrl());
+  keyPrefix = uniqueName('windows');
+  store = new RedisAbuseWindowStore({ redis, keyPrefix });
+});
+
+afterEach(async () => {
+  const keys = await redis.keys(`${keyPrefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+const T = Date.parse('2026-03-02T09:00:00Z');
+
+function ips(count: number, from = 0): BucketIncrement {
+  return {
+    bucket: 'h:lic_1:0',
+    ttlSeconds: 600,
+    first: T,
+    last: T + 1,
+    counters: new Map([['n', count]]),
+    groups: [{ counter: 'd', cap: 5, increments: new Map(Array.from({ length: count }, (_, i) => [`i:10.0.0.${from + i}`, 1])) }],
+    read: ['n', 'd'],
+  };
+}
+
+describe('RedisAbuseWindowStore', () => {
+  it('keeps its keys under the partition hash tag, with a TTL set at creation and the first event time', async () => {
+    expect(await store.apply(7, '1-0', '1-3', [ips(3)])).toEqual({ status: 'applied', values: [{ fields: [3, 3] }] });
+    const key = `${keyPrefix}:abuse:{7}:h:lic_1:0`;
+    expect(await redis.hgetall(key)).toEqual({ n: '3', d: '3', f: String(T), 'i:10.0.0.0': '1', 'i:10.0.0.1': '1', 'i:10.0.0.2': '1' });
+    expect(await redis.ttl(key)).toBeGreaterThan(500);
+    expect(await redis.get(`${keyPrefix}:abuse:{7}:checkpoint`)).toBe('1-3');
+  });
+
+  it('caps a distinct group: values past the cap are counted in the overflow field', async () => {
+    await store.apply(1, '1-0', '1-3', [ips(3)]);
+    const result = await store.apply(1, '2-0', '2-4', [ips(4, 2)]);
+    expect(result).toEqual({ status: 'applied', values: [{ fields: [7, 5] }] });
+    const [hash] = await store.readBuckets(1, ['h:lic_1:0']);
+    expect(hash).toMatchObject({ d: '5', 'd~': '1', 'i:10.0.0.2': '2', 'i:10.0.0.4': '1' });
+    expect(hash!['i:10.0.0.5']).toBeUndefined();
+  });
+
+  it('skips a batch at or before the checkpoint and returns the current values', async () => {
+    await store.apply(2, '5-0', '5-9', [ips(3)]);
+    expect(await store.apply(2, '5-0', '5-9', [ips(3)])).toEqual({ status: 'skipped', values: [{ fields: [3, 3] }] });
+    expect(await store.apply(2, '4-0', '5-2', [ips(3)])).toMatchObject({ status: 'skipped' });
+  });
+
+  it('reports a batch that straddles the checkpoint instead of applying half of it twice', async () => {
+    await store.apply(3, '5-0', '5-9', [ips(3)]);
+    expect(await store.apply(3, '5-5', '6-1', [ips(3)])).toEqual({ status: 'partial', checkpoint: '5-9' });
+    // Stream ids compare by number, not as text: 10-0 comes after 9-0.
+    expect(await store.apply(3, '10-0', '10-0', [ips(1)])).toMatchObject({ status: 'applied' });
+  });
+
+  it('counts a group only from countFrom events on, counting what came before once', async () => {
+    const lazy = (count: number, from: number): BucketIncrement => {
+      const increment = ips(count, from);
+      return { ...increment, groups: [{ ...increment.groups[0]!, cap: 100, countFrom: 3 }] };
+    };
+    expect(await store.apply(5, '1-0', '1-1', [lazy(2, 0)])).toEqual({ status: 'applied', values: [{ fields: [2, 0] }] });
+    expect(await store.apply(5, '2-0', '2-2', [lazy(3, 1)])).toEqual({ status: 'applied', values: [{ fields: [5, 4] }] });
+    expect(await store.apply(5, '3-0', '3-1', [lazy(2, 4)])).toEqual({ status: 'applied', values: [{ fields: [7, 6] }] });
+  });
+
+  it('records a sampled group only while the bucket held fewer events than its cap', async () => {
+    const sample = (n: number, value: string): BucketIncrement => ({
+      bucket: 'h:lic_2:0',
+      ttlSeconds: 600,
+      first: T,
+      last: T,
+      counters: new Map([['n', n]]),
+      groups: [{ counter: '', cap: 2, increments: new Map([[`p:${value}`, n]]) }],
+      read: ['n'],
+    });
+    await store.apply(4, '1-0', '1-0', [sample(1, 'a')]);
+    await store.apply(4, '2-0', '2-0', [sample(1, 'b')]);
+    await store.apply(4, '3-0', '3-0', [sample(1, 'c')]);
+    const [hash] = await store.readBuckets(4, ['h:lic_2:0']);
+    expect(hash).toMatchObject({ n: '3', 'p:a': '1', 'p:b': '1' });
+    expect(hash!['p:c']).toBeUndefined();
+  });
+});
