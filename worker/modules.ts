@@ -2,6 +2,7 @@
  * The worker's capabilities, started in this order and stopped in reverse. A capability that
  * provides a hook (worker-hooks.ts) comes before the ones that call it.
  */
+import { createAbuseDetectorModule } from './abuse/abuse-detector-module.js';
 import { casesModule } from './cases/cases-module.js';
 import { mailModule } from './mail/mail-module.js';
 import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
@@ -17,6 +18,8 @@ export const WORKER_METRICS_REGISTRY = createWorkerRegistry();
 export const WORKER_MODULES: readonly WorkerModule[] = [
   // First: it provides hooks.onSignal, which the detector and billing modules call.
   casesModule,
+  // Before billing: it provides hooks.onTrialStarted.
+  createAbuseDetectorModule({ registry: WORKER_METRICS_REGISTRY }),
   mailModule,
   createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];
