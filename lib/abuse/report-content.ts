@@ -3,19 +3,11 @@
  * report (ReportContent, by build-report.ts) that the HTML, JSON and CSV renderings show.
  */
 import type { CountedValue, SignalKind, SignalSubject } from './abuse-signal.js';
-import type { CaseAction, CaseStatus } from './abuse-case.js';
+import type { CaseAction } from './abuse-case.js';
+import type { CaseSummary } from './case-summary.js';
 
-/** A case as a report lists it. */
-export interface ReportCase {
-  readonly id: string;
-  readonly subject: SignalSubject;
-  readonly status: CaseStatus;
-  readonly score: number;
-  readonly signalCount: number;
-  readonly kinds: readonly SignalKind[];
-  readonly openedAt: Date;
-  readonly lastSignalAt: Date;
-}
+/** A case as a report lists it: its listing summary without the decision. */
+export type ReportCase = Omit<CaseSummary, 'decision'>;
 
 /** A signal as a report lists it. */
 export interface ReportSignal {

@@ -37,6 +37,32 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
 }
 
+/**
+ * One admin API request: JSON body, bearer token (`defaultToken` unless `options.token` says
+ * otherwise), and the answer parsed when it is JSON.
+ */
+export async function callAdminApi(base: string, defaultToken: string, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const token = options.token === undefined ? defaultToken : options.token;
+  const hasBody = options.rawBody !== undefined || options.body !== undefined;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...options.headers,
+    },
+    ...(hasBody ? { body: options.rawBody ?? JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  return { status: response.status, body, text, headers: response.headers };
+}
+
 /** A running admin API. */
 export interface AdminServer {
   readonly base: string;
@@ -99,27 +125,7 @@ export async function startAdminServer(): Promise<AdminServer> {
     writeTokenId: write.record.id,
     readToken: read.token,
     logs,
-    async call(method, path, options = {}) {
-      const token = options.token === undefined ? write.token : options.token;
-      const hasBody = options.rawBody !== undefined || options.body !== undefined;
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          ...(hasBody ? { 'content-type': 'application/json' } : {}),
-          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-          ...options.headers,
-        },
-        ...(hasBody ? { body: options.rawBody ?? JSON.stringify(options.body) } : {}),
-      });
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = null;
-      }
-      return { status: response.status, body, text, headers: response.headers };
-    },
+    call: (method, path, options = {}) => callAdminApi(base, write.token, method, path, options),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

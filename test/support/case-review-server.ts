@@ -14,7 +14,7 @@ import { serverWiring } from '../../server/main.js';
 import { casesModule } from '../../worker/cases/cases-module.js';
 import type { RunningWorker } from '../../worker/main.js';
 import { raiseSignal } from './abuse-signals.js';
-import type { Answer } from './admin-server.js';
+import { callAdminApi, type Answer, type CallOptions } from './admin-server.js';
 import { TEST_PLANS } from './keyward-fixture.js';
 import { startTestServer, type TestServer } from './server-fixture.js';
 import { startTestWorker } from './worker-fixture.js';
@@ -27,7 +27,7 @@ export interface CaseReviewServer {
   readonly writeTokenId: string;
   readonly readToken: string;
   /** Calls the API with the write token unless `token` says otherwise (`null`: none). */
-  call(method: string, path: string, options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<Answer>;
+  call(method: string, path: string, options?: CallOptions): Promise<Answer>;
   /** Issues a license on `planId` and answers its id. */
   issue(planId?: string): Promise<string>;
   /** Stores a signal and calls the worker's hook, as the detector does. */
@@ -54,27 +54,7 @@ export async function startCaseReviewServer(): Promise<CaseReviewServer> {
     writeToken: write.token,
     writeTokenId: write.record.id,
     readToken: read.token,
-    async call(method, path, options = {}) {
-      const token = options.token === undefined ? write.token : options.token;
-      const hasBody = options.rawBody !== undefined || options.body !== undefined;
-      const response = await fetch(`${server.url}${path}`, {
-        method,
-        headers: {
-          ...(hasBody ? { 'content-type': 'application/json' } : {}),
-          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-          ...options.headers,
-        },
-        ...(hasBody ? { body: options.rawBody ?? JSON.stringify(options.body) } : {}),
-      });
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = null;
-      }
-      return { status: response.status, body, text, headers: response.headers };
-    },
+    call: (method, path, options = {}) => callAdminApi(server.url, write.token, method, path, options),
     async issue(planId = 'pro') {
       const issued = await server.server.keyward.licenses.issue({ planId });
       if (!issued.ok) throw new Error(issued.refusal.message);
