@@ -12,15 +12,16 @@ import type { Db } from 'mongodb';
 import type { AbuseSignal } from '../abuse/abuse-signal.js';
 import { DEFAULT_DETECTION_THRESHOLDS, type DetectionThresholds } from '../abuse/detection-thresholds.js';
 import type { EventBatchProcessor, StreamEntry } from '../abuse/event-batch-processor.js';
+import { evaluateVelocity } from '../abuse/evaluate-velocity.js';
 import type { TrialRegistration } from '../abuse/trial-registration.js';
 import { MongoSignalStore } from '../store/mongo-signal-store.js';
 import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-store.js';
 import { RedisAbuseWindowStore, type WindowBatchResult } from '../store/redis-abuse-window-store.js';
-import { planWindows } from './abuse-window-plan.js';
+import { planWindows, type WindowSubject } from './abuse-window-plan.js';
 import { CountryLookup } from './country-lookup.js';
 import { LicenseFactsCache, type LicenseLookup, type PlanLookup } from './license-facts.js';
 import { TrialCyclingWatch } from './trial-cycling-watch.js';
-import { evaluateWindow, evidenceBuckets, windowSignal, windowSignalId } from './window-signal.js';
+import { evaluateWindow, evidenceBuckets, slidingVelocity, windowSignal, windowSignalId } from './window-signal.js';
 
 /** Options for {@link AbuseDetector}. */
 export interface AbuseDetectorOptions {
@@ -116,12 +117,24 @@ export class AbuseDetector implements EventBatchProcessor {
     const now = this.#clock();
 
     const flagged: { index: number; signalBuckets: string[] }[] = [];
-    const findings = plan.subjects.map((subject, index) => {
-      const windowValues = values[index]!;
-      const thresholds = subject.rule === 'key_guessing' ? this.#thresholds : (facts.get(subject.licenseId)?.thresholds ?? this.#thresholds);
-      const verdict = evaluateWindow(subject, windowValues, thresholds);
-      if (verdict.flagged) flagged.push({ index, signalBuckets: evidenceBuckets(subject, plan.increments[index]!.last) });
-      return verdict;
+    const thresholdsOf = (subject: WindowSubject) => (subject.rule === 'key_guessing' ? this.#thresholds : (facts.get(subject.licenseId)?.thresholds ?? this.#thresholds));
+    const findings = plan.subjects.map((subject, index) => evaluateWindow(subject, values[index]!, thresholdsOf(subject)));
+    // A clock hour that is not flagged but holds half the threshold: look at the last hour instead.
+    const extraDetails = new Map<number, Record<string, number>>();
+    const sliding = plan.subjects.flatMap((subject, index) =>
+      subject.rule === 'velocity' && !findings[index]!.flagged && values[index]!.fields[0]! * 2 > thresholdsOf(subject).validationsPerHour ? [index] : [],
+    );
+    const previous = await this.windows.readFields(partition, sliding.map((index) => previousHourBucket(plan.subjects[index]!)), ['n', 'd']);
+    sliding.forEach((index, i) => {
+      const subject = plan.subjects[index]!;
+      const estimate = slidingVelocity(values[index]!.fields, previous[i]!, subject.windowStart, plan.increments[index]!.last);
+      const verdict = evaluateVelocity(estimate, thresholdsOf(subject));
+      if (!verdict.flagged) return;
+      findings[index] = verdict;
+      extraDetails.set(index, { lastHourValidations: estimate.validations, previousHourValidations: previous[i]![0]!, previousHourWeight: Number(estimate.previousHourWeight.toFixed(3)) });
+    });
+    plan.subjects.forEach((subject, index) => {
+      if (findings[index]!.flagged) flagged.push({ index, signalBuckets: evidenceBuckets(subject, plan.increments[index]!.last) });
     });
     const due = flagged.filter(({ index }) => {
       const verdict = findings[index]!;
@@ -135,7 +148,7 @@ export class AbuseDetector implements EventBatchProcessor {
       if (!verdict.flagged) throw new Error('unreachable: only flagged findings are due');
       const own = hashes.slice(offset, offset + signalBuckets.length);
       offset += signalBuckets.length;
-      return windowSignal(plan.subjects[index]!, verdict, own, new Date(plan.increments[index]!.last), now);
+      return windowSignal(plan.subjects[index]!, verdict, own, new Date(plan.increments[index]!.last), now, extraDetails.get(index));
     });
 
     const sightings = this.#trials.collect(entries, facts);
@@ -160,6 +173,12 @@ export class AbuseDetector implements EventBatchProcessor {
     // Remembered only once reported: a failed onSignal is retried with the batch.
     for (const signal of signals) this.#stored.set(signal.id, signal.value);
   }
+}
+
+/** The hour bucket before a velocity subject's. */
+function previousHourBucket(subject: WindowSubject): string {
+  if (subject.rule !== 'velocity') throw new Error(`not an hour bucket: ${subject.bucket}`);
+  return `h:${subject.licenseId}:${subject.windowStart - 3_600_000}`;
 }
 
 /** Orders Redis stream entry ids (`<ms>-<seq>`). */

@@ -33,6 +33,19 @@ export function evaluateWindow(subject: WindowSubject, values: BucketValues, thr
   }
 }
 
+/**
+ * Velocity over the last hour rather than the clock hour, estimated from the current and the
+ * previous hour bucket (the previous hour's validations weighted by how much of it the last
+ * hour still covers; its distinct IPs taken whole, a lower bound of the union over two hours),
+ * so that a burst straddling the hour boundary is not halved. `lastAt` is the latest event.
+ */
+export function slidingVelocity(current: readonly number[], previous: readonly number[], hourStart: number, lastAt: number): { validations: number; distinctIps: number; previousHourWeight: number } {
+  const weight = Math.max(0, 1 - (lastAt - hourStart) / HOUR_MS);
+  const [validations = 0, distinctIps = 0] = current;
+  const [previousValidations = 0, previousIps = 0] = previous;
+  return { validations: validations + Math.floor(previousValidations * weight), distinctIps: Math.max(distinctIps, previousIps), previousHourWeight: weight };
+}
+
 /** The buckets whose fields make the evidence of a flagged subject (the first is its own). */
 export function evidenceBuckets(subject: WindowSubject, lastAt: number): string[] {
   if (subject.rule !== 'geo_spread') return [subject.bucket];
@@ -57,6 +70,7 @@ export function windowSignal(
   hashes: readonly Readonly<Record<string, string>>[],
   lastSeen: Date,
   detectedAt: Date,
+  extraDetails: Readonly<Record<string, number>> = {},
 ): AbuseSignal {
   const own = hashes[0] ?? {};
   const subjectValue = subjectOf(subject);
@@ -70,7 +84,7 @@ export function windowSignal(
       evidence = {
         topIps: topCounts(own, 'i:'),
         fingerprints: topCounts(own, 'p:'),
-        details: { validations: count('n'), distinctIps: count('d'), validationsFromIpsPastCap: count('d~') },
+        details: { validations: count('n'), distinctIps: count('d'), validationsFromIpsPastCap: count('d~'), ...extraDetails },
         ...seen,
       };
       break;

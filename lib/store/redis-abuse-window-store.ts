@@ -277,6 +277,19 @@ export class RedisAbuseWindowStore {
     });
   }
 
+  /** Some fields of the given buckets of a partition, as numbers (0 when absent), in one pipeline. */
+  async readFields(partition: number, buckets: readonly string[], fields: readonly string[]): Promise<number[][]> {
+    if (buckets.length === 0) return [];
+    const base = this.partitionBase(partition);
+    const pipeline = this.#redis.pipeline();
+    for (const bucket of buckets) pipeline.hmget(`${base}${bucket}`, ...fields);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return (value as (string | null)[]).map((field) => Number(field ?? 0));
+    });
+  }
+
   /** The last entry id applied for a partition, or `null`. */
   async checkpoint(partition: number): Promise<string | null> {
     return this.#redis.get(`${this.partitionBase(partition)}checkpoint`);

@@ -96,6 +96,20 @@ describe('AbuseDetector', () => {
     expect(signal!.evidence.lastSeen).toEqual(new Date(HOUR + 2_999_000));
   });
 
+  it('flags a burst straddling the hour boundary, measured over the last hour', async () => {
+    const licenseId = await issue('open');
+    const start = HOUR + 40 * 60_000; // 09:40 to 10:20, 800 validations on each side of 10:00
+    const events = Array.from({ length: 1600 }, (_, i) => validationEvent(licenseId, start + i * 1500, { ip: `81.2.${i % 200}.9` }));
+    await processInBatches(events);
+
+    const [signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
+    expect(others).toEqual([]);
+    expect(signal).toMatchObject({ window: { start: new Date(HOUR + 3_600_000) }, threshold: 1000 });
+    expect(signal!.value).toBeGreaterThan(1000);
+    expect(signal!.evidence.details).toMatchObject({ previousHourValidations: 800 });
+    expect(signal!.evidence.details!['lastHourValidations']).toBe(signal!.value);
+  });
+
   it('keeps a 500-seat enterprise key validating from 5 offices in 2 countries quiet', async () => {
     const licenseId = await issue('open');
     const offices = ['2.161.10.20', '2.161.10.21', '2.161.11.7', '3.14.10.20', '3.14.10.99'];
