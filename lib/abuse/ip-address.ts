@@ -9,7 +9,8 @@ export type IpAddress =
   | { readonly version: 4; readonly octets: readonly [number, number, number, number] }
   | { readonly version: 6; readonly groups: readonly number[] };
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Dotted quad without leading zeros: `010.1.1.1` is octal to some parsers, so it is no address (as for node:net). */
+const IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 const HEX_GROUP = /^[0-9a-f]{1,4}$/;
 
 /**

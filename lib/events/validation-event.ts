@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 
-import { networkOf } from '../net/network-of.js';
+import { networkOf } from '../abuse/network-of.js';
 import { VALIDATION_CODES, type ValidationCode } from '../validation/validation-code.js';
 import { EVENT_ID_PATTERN } from './new-event-id.js';
 
@@ -198,7 +198,7 @@ function buildIfValid(raw: Readonly<Record<string, string>>, at: number): Valida
 
 /**
  * The key an event is partitioned by: its license; for the license-less codes (NOT_FOUND,
- * MALFORMED_KEY) the client network (IPv4 /24, IPv6 /64; see lib/net/network-of.ts). So all the
+ * MALFORMED_KEY) the client network (IPv4 /24, IPv6 /64; see lib/abuse/network-of.ts). So all the
  * events of one license land in one stream partition, and so does all the key-guessing evidence
  * of one network, whatever keys it tries: a subject's detector state can then live under its
  * partition's hash tag (`…:{n}:…`) and stay on one Redis Cluster slot.

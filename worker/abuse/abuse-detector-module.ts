@@ -6,9 +6,9 @@
  */
 import type { Registry } from 'prom-client';
 
-import { AbuseDetector } from '../../lib/service/abuse-detector.js';
 import type { WorkerModule } from '../worker-module.js';
 import { createAbuseStreamModule, type RunningAbuseStream } from './abuse-stream-module.js';
+import { createAbuseDetector } from './create-abuse-detector.js';
 
 /** Options for {@link createAbuseDetectorModule}. */
 export interface AbuseDetectorModuleOptions {
@@ -18,26 +18,11 @@ export interface AbuseDetectorModuleOptions {
   readonly claimIdleMs?: number;
 }
 
-/** The detector module. Its window keys live beside the streams: `<stream prefix>:abuse:{n}:…`. */
+/** The detector module. Its window keys are `<queue prefix>:abuse:{n}:…` (see create-abuse-detector.ts). */
 export function createAbuseDetectorModule(options: AbuseDetectorModuleOptions = {}): WorkerModule & { readonly running: () => RunningAbuseStream | undefined } {
   return createAbuseStreamModule({
     ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(options.claimIdleMs === undefined ? {} : { claimIdleMs: options.claimIdleMs }),
-    async createProcessor(context) {
-      const detector = new AbuseDetector({
-        db: context.db,
-        redis: context.redis,
-        licenses: context.keyward.licenses,
-        plans: context.keyward.plans,
-        keyPrefix: context.config.events.streamPrefix,
-        // Read at call time: the cases module sets the hook when it starts.
-        onSignal: async (signal) => {
-          await context.hooks.onSignal?.(signal);
-        },
-      });
-      await detector.ensureIndexes();
-      context.hooks.onTrialStarted = (trial) => detector.registerTrial(trial);
-      return detector;
-    },
+    createProcessor: createAbuseDetector,
   });
 }

@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { allStreamKeys, partitionOf, streamKeyFor } from '../../../lib/events/stream-partition.js';
 import { generateKey } from '../../../lib/keys/generate-key.js';
-import { networkOf } from '../../../lib/net/network-of.js';
+import { networkOf } from '../../../lib/abuse/network-of.js';
 import { createAbuseStreamModule } from '../../../worker/abuse/abuse-stream-module.js';
 import { POISON_COLLECTION } from '../../../worker/abuse/poison-entry-store.js';
 import { issueLicense } from '../../support/licenses.js';
