@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { connectionVariables, parseEnvironment, secretVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
 import type { PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { DEFAULT_PLANS_FILE, readPlanCatalogue, serverEnvironment } from '../server/config.js';
+import { billingConfigOf, billingEnvironment, type BillingConfig } from './billing/billing-config.js';
 
 export type { Environment } from '../lib/config/environment.js';
 
@@ -20,6 +21,7 @@ export const workerEnvironment = z.object({
   EXPIRY_GRACE_SECONDS: serverEnvironment.shape.EXPIRY_GRACE_SECONDS,
   /** Prefix of every BullMQ key. Default `keyward`. */
   KEYWARD_QUEUE_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward')),
+  ...billingEnvironment,
 });
 
 /** The worker's configuration. */
@@ -40,6 +42,8 @@ export interface WorkerConfig {
   readonly events: { readonly streamPrefix: string; readonly partitions: number };
   /** BullMQ key prefix. */
   readonly queuePrefix: string;
+  /** Billing settings (worker/billing/billing-config.ts). Default: DEFAULT_BILLING_CONFIG. */
+  readonly billing?: BillingConfig;
 }
 
 /**
@@ -61,5 +65,6 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS },
     queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,
+    billing: billingConfigOf(parsed),
   };
 }
