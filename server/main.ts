@@ -19,6 +19,8 @@ import { AdminAuth } from './auth/admin-auth.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
 import { addAdminRoutes } from './routes/admin-routes.js';
 import type { OpenApiOperation } from './openapi.js';
+import type { RunningServerModule, ServerModule } from './server-module.js';
+import { billingServerModule } from './routes/billing-server-module.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -49,6 +51,8 @@ export interface StartServerOptions {
   readonly operations?: readonly OpenApiOperation[];
   /** Logger to use. Default: pino at the configured level. */
   readonly logger?: Logger;
+  /** Capabilities with their own clients and raw routes (the Stripe webhook). Default: none. */
+  readonly modules?: readonly ServerModule[];
 }
 
 /** Connections that must fail fast rather than queue while Redis is away (hot path helpers). */
@@ -93,6 +97,23 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     throw error;
   }
 
+  const modules: RunningServerModule[] = [];
+  const stopModules = async (): Promise<void> => {
+    for (const module of modules.reverse()) await module.stop().catch(warn('server module failed to stop'));
+    modules.length = 0;
+  };
+  try {
+    for (const module of options.modules ?? []) {
+      modules.push(await module.start({ config, keyward, db: mongo.db(config.mongoDb), mongo, logger }));
+    }
+  } catch (error) {
+    await stopModules();
+    await keyward.close();
+    await sink.close(0);
+    await closeClients();
+    throw error;
+  }
+
   const metrics = createServerMetrics({ sink, cacheEntries: () => keyward.cache.size });
   const rateLimits = new RateLimits({
     redis: limitRedis,
@@ -100,7 +121,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
     onError: warn('rate-limit sync failed'),
   });
-  const listener = createRequestListener({
+  const operations = [...(options.operations ?? []), ...(options.modules ?? []).flatMap((module) => module.operations ?? [])];
+  const koaListener = createRequestListener({
     redis,
     mongo,
     logger,
@@ -109,13 +131,20 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     rateLimits,
     clientIp: createClientIpResolver(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
-    ...(options.operations ? { adminOperations: options.operations } : {}),
-    ...(options.addRoutes ? { addAdminRoutes: (router: Router) => options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger }) } : {}),
+    ...(operations.length > 0 ? { adminOperations: operations } : {}),
+    addAdminRoutes: (router: Router) => {
+      options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger });
+      for (const module of modules) module.addRoutes?.(router);
+    },
   });
+  const rawHandlers = modules.flatMap((module) => (module.handleRaw ? [module.handleRaw.bind(module)] : []));
+  const listener: typeof koaListener =
+    rawHandlers.length === 0 ? koaListener : (request, response) => (rawHandlers.some((handle) => handle(request, response)) ? undefined : koaListener(request, response));
   const server = createServer(listener).listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {
+    await stopModules();
     await keyward.close();
     await sink.close(0);
     await closeClients();
@@ -139,6 +168,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       const { buffered, dropped } = sink.stats();
       if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
       await rateLimits.close();
+      await stopModules();
       await keyward.close();
       await closeClients();
       logger.info('server stopped');
@@ -151,6 +181,7 @@ export const serverWiring: StartServerOptions = {
   addRoutes: (router, { keyward, db, logger }) =>
     addAdminRoutes(router, { keyward, logger, auth: new AdminAuth({ store: new MongoAdminTokenStore({ db }) }) }),
   operations: ADMIN_OPERATIONS,
+  modules: [billingServerModule],
 };
 
 if (isEntryPoint(import.meta.url)) {

@@ -56,12 +56,12 @@ export interface NewStripeEvent {
   readonly body: string;
 }
 
-/** A page of events, oldest received first. */
+/** A page of events, ordered by event id. */
 export interface StripeEventQuery {
-  readonly status?: StripeEventStatus;
-  readonly type?: string;
-  /** Events received after this event id (cursor: the previous page's last id). */
-  readonly after?: string;
+  readonly status?: StripeEventStatus | undefined;
+  readonly type?: string | undefined;
+  /** Events with an id after this one (cursor: the previous page's last id). */
+  readonly after?: string | undefined;
   /** 1-500. */
   readonly limit: number;
 }
