@@ -40,7 +40,12 @@ export type BillingEffect =
   /** Decide again at this time (the end of a payment grace period). */
   | { readonly type: 'recheck'; readonly at: Date }
   /** Report the dispute to the abuse roll-up. */
-  | { readonly type: 'dispute_signal' };
+  | { readonly type: 'dispute_signal' }
+  /**
+   * Report the trial to the trial-cycling rule. Repeated while the license is a trial (the
+   * hook is idempotent), so a registration made before Checkout told the e-mail is completed.
+   */
+  | { readonly type: 'trial_started' };
 
 /** Outcome of {@link decideBillingActions}. */
 export type BillingDecision =
@@ -152,5 +157,6 @@ function settledEffects(input: BillingDecisionInput): BillingDecision {
     });
   }
   if (state.dispute !== null) effects.push({ type: 'dispute_signal' });
+  if (license.trial !== null && license.status === 'active') effects.push({ type: 'trial_started' });
   return { outcome: 'settled', effects };
 }

@@ -100,7 +100,6 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
       }
       if (!issued.ok) throw new BillingJobError('LICENSE_REFUSED', `Issuing failed: ${issued.refusal.code}: ${issued.refusal.message}`, { retry: false });
       changes.push('issue');
-      if (change.trialEndsAt !== null) await reportTrial(deps, state, issued.value.record.license, customer?.email ?? state.email);
       continue;
     }
     if (license === null) continue;
@@ -164,6 +163,9 @@ async function runEffects(deps: ReconcileDependencies, state: SubscriptionState,
         break;
       case 'dispute_signal':
         if (state.dispute && deps.hooks.onSignal) await deps.hooks.onSignal(disputeSignal(license, state.dispute, now));
+        break;
+      case 'trial_started':
+        await reportTrial(deps, state, license, to);
         break;
     }
   }
