@@ -29,6 +29,8 @@ export interface BillingSystemOptions {
   readonly webhook?: Partial<StripeWebhookConfig>;
   /** Start the worker too. Default true. */
   readonly worker?: boolean;
+  /** Redis of the server (e.g. one the test stops). Default: the test run's. */
+  readonly serverRedisUrl?: string;
 }
 
 /** A running billing system. */
@@ -54,7 +56,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
   const plans = loadPlanCatalogue(BILLING_TEST_PLANS);
   const queuePrefix = uniqueName('q');
   const server = await startTestServer(
-    { plans, queuePrefix, stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: TEST_WEBHOOK_SECRET, jobAttempts: 6, jobBackoffMs: 20, ...options.webhook } },
+    { plans, queuePrefix, ...(options.serverRedisUrl === undefined ? {} : { redisUrl: options.serverRedisUrl }), stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: TEST_WEBHOOK_SECRET, jobAttempts: 6, jobBackoffMs: 20, ...options.webhook } },
     { modules: [billingServerModule] },
   );
   const trials: TrialRegistration[] = [];

@@ -42,6 +42,8 @@ export interface BillingConfig {
   readonly jobBackoffMs: number;
   readonly concurrency: number;
   readonly scheduleEveryMs: number;
+  /** Age after which a stored event that never reached the queue is queued by the sweep, ms. Default 30,000. */
+  readonly sweepAfterMs: number;
 }
 
 /** Defaults, for a worker configured without billing settings (tests build their own). */
@@ -55,6 +57,7 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   jobBackoffMs: 2_000,
   concurrency: 8,
   scheduleEveryMs: 60_000,
+  sweepAfterMs: 30_000,
 };
 
 type Parsed = z.output<z.ZodObject<typeof billingEnvironment>>;
@@ -80,5 +83,6 @@ export function billingConfigOf(parsed: Parsed): BillingConfig {
     jobBackoffMs: parsed.BILLING_JOB_BACKOFF_MS,
     concurrency: parsed.BILLING_CONCURRENCY,
     scheduleEveryMs: parsed.BILLING_SCHEDULE_EVERY_SECONDS * 1000,
+    sweepAfterMs: DEFAULT_BILLING_CONFIG.sweepAfterMs,
   };
 }

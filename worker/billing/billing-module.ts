@@ -50,6 +50,7 @@ export async function createBillingDependencies(context: WorkerContext, queue: Q
     trialNoticeMs: config.trialNoticeMs,
     eventRetentionMs: config.eventRetentionMs,
     sentEmailRetentionMs: config.sentEmailRetentionMs,
+    sweepAfterMs: config.sweepAfterMs,
     clock: () => new Date(),
     scheduleRecheck: async (subscriptionId, at) => {
       const delay = Math.max(0, at.getTime() - Date.now());

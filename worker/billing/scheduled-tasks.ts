@@ -28,6 +28,8 @@ export interface ScheduledTaskDependencies {
   readonly trialNoticeMs: number;
   readonly eventRetentionMs: number;
   readonly sentEmailRetentionMs: number;
+  /** Age after which the sweep queues a stored event that never reached the queue, ms. */
+  readonly sweepAfterMs: number;
   /** Queues a stored event's job (the sweep). */
   readonly enqueueEvent: (eventId: string) => Promise<void>;
 }
@@ -110,9 +112,9 @@ export async function deleteExpiredData(deps: ScheduledTaskDependencies, now: Da
   return { events, emails };
 }
 
-/** Queues events stored more than `ageMs` ago that never reached the queue (Redis was down). */
-export async function sweepUnqueuedEvents(deps: ScheduledTaskDependencies, now: Date, ageMs = 30_000): Promise<number> {
-  const stale = await deps.events.unqueued(new Date(now.getTime() - ageMs), BATCH);
+/** Queues events stored more than `sweepAfterMs` ago that never reached the queue (Redis was down). */
+export async function sweepUnqueuedEvents(deps: ScheduledTaskDependencies, now: Date): Promise<number> {
+  const stale = await deps.events.unqueued(new Date(now.getTime() - deps.sweepAfterMs), BATCH);
   for (const event of stale) {
     await deps.enqueueEvent(event._id);
     await deps.events.markQueued(event._id, now);
