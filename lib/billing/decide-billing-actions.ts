@@ -29,6 +29,11 @@ export type BillingChange =
   | {
       readonly type: 'issue';
       readonly planId: string;
+      /**
+       * `trial` when the subscription started with a trial (Stripe keeps `trial_end` after
+       * conversion), so the key type does not depend on which event issued the license.
+       */
+      readonly keyType: 'trial' | 'production';
       readonly trialEndsAt: Date | null;
       readonly periodEndsAt: Date;
     }
@@ -91,7 +96,8 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
     const trialEndsAt = snapshot.status === 'trialing' && snapshot.trialEnd !== null && snapshot.trialEnd > now ? snapshot.trialEnd : null;
     const periodEndsAt = trialEndsAt ?? desiredEnd;
     if (periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) return { outcome: 'nothing_to_provision', code: 'PERIOD_OVER' };
-    return { outcome: 'change', change: { type: 'issue', planId: plan.id, trialEndsAt, periodEndsAt } };
+    const keyType = snapshot.trialEnd === null ? 'production' : 'trial';
+    return { outcome: 'change', change: { type: 'issue', planId: plan.id, keyType, trialEndsAt, periodEndsAt } };
   }
 
   if (license.status === 'revoked') return settledEffects(input);

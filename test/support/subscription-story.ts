@@ -21,6 +21,8 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
   const ids = newStripeIds();
   let clock = start.getTime();
   let invoices = 0;
+  /** Stripe keeps `trial_end` on the subscription after the trial converted. */
+  let trialEnd: Date | null = null;
   /** Each event is created one second after the previous one. */
   const tick = (): Date => new Date((clock += 1_000));
   const at = (days: number): Date => new Date(start.getTime() + days * DAY);
@@ -29,6 +31,7 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     customer: ids.customer,
     periodStart: at(from),
     periodEnd: at(to),
+    trialEnd,
     ...fields,
   });
   const invoice = (kind: 'paid' | 'payment_failed', price: string, from: number, to: number, charge = `ch_${ids.subscription.slice(4)}_${invoices}`) => {
@@ -47,8 +50,9 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     at,
     /** Checkout with a 14-day trial on `price`: subscription.created, checkout, the $0 trial invoice. */
     trialCheckout(price: string = PRICES.basic): StripeEventJson[] {
+      trialEnd = at(14);
       return [
-        subscriptionEvent('created', sub({ status: 'trialing', price, trialEnd: at(14), defaultPaymentMethod: 'pm_card_visa' }, 0, 14), tick()),
+        subscriptionEvent('created', sub({ status: 'trialing', price, defaultPaymentMethod: 'pm_card_visa' }, 0, 14), tick()),
         checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email: ids.email }, tick()),
         invoice('paid', price, 0, 14).event,
       ];

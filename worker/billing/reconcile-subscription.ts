@@ -88,6 +88,7 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
       try {
         issued = await keyward.licenses.issue({
           planId: change.planId,
+          keyType: change.keyType,
           customerId: customer?._id ?? null,
           stripeSubscriptionId: subscriptionId,
           ...(change.trialEndsAt === null ? { periodEndsAt: change.periodEndsAt } : { trial: true, trialEndsAt: change.trialEndsAt }),
