@@ -32,7 +32,7 @@ const subscriptionItem = z.looseObject({
 });
 
 const subscription = z.looseObject({
-  id: id.regex(/^sub_/, 'must be a subscription id (sub_…)'),
+  id,
   customer: ref,
   status: z.enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused']),
   cancel_at_period_end: z.boolean().nullish(),

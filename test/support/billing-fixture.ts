@@ -36,6 +36,8 @@ export interface BillingSystemOptions {
 /** A running billing system. */
 export interface BillingSystem {
   readonly server: TestServer;
+  /** The database server and worker share. */
+  readonly db: Db;
   readonly events: MongoStripeEventStore;
   readonly trials: TrialRegistration[];
   readonly signals: AbuseSignal[];
@@ -94,6 +96,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
   };
   return {
     server,
+    db: database,
     events,
     trials,
     signals,
