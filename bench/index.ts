@@ -19,3 +19,7 @@ const http = await benchHttp(seconds);
 console.table(http.rows);
 console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
+
+console.log('\nStripe webhook burst (server and billing worker in this process on embedded Redis and MongoDB-wire; 5,000 signed events, 50 senders):');
+const { benchBilling } = await import('./billing.bench.js');
+console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5_000)));

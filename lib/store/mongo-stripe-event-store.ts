@@ -8,7 +8,8 @@ import type { Collection, Db, Filter } from 'mongodb';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
 
 /**
- * Where an event is: `received` (stored, not yet queued), `queued`, `retrying` (failed at least
+ * Where an event is: `received` (stored; queued unless Redis was down), `queued` (queued by the
+ * sweep or a replay), `retrying` (failed at least
  * once, will be tried again), `processed`, `ignored` (a type billing does not act on), `failed`
  * (given up: the dead letter).
  */

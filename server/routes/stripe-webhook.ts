@@ -104,13 +104,13 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): (requ
       { id: event.id, type: event.type, created: new Date(event.created * 1000), livemode: event.livemode === true, body: raw.toString('utf8') },
       now,
     );
-    if (created || (await events.get(event.id))?.status === 'received') {
-      try {
-        await withTimeout(enqueue(event.id), enqueueTimeoutMs);
-        await events.markQueued(event.id, now);
-      } catch (error) {
-        logger.warn({ err: error, eventId: event.id, requestId }, 'stripe event stored but not queued; the sweep will queue it');
-      }
+    // A repeated delivery is queued again too: the job id is the event id, so BullMQ ignores it
+    // while the first job exists, and it recovers an event whose first enqueue failed. The status
+    // stays `received` (one write less per event); the worker's result replaces it.
+    try {
+      await withTimeout(enqueue(event.id), enqueueTimeoutMs);
+    } catch (error) {
+      logger.warn({ err: error, eventId: event.id, requestId }, 'stripe event stored but not queued; the sweep will queue it');
     }
     return { status: 200, body: { received: true, id: event.id, duplicate: !created } };
   };

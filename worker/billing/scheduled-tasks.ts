@@ -112,7 +112,10 @@ export async function deleteExpiredData(deps: ScheduledTaskDependencies, now: Da
   return { events, emails };
 }
 
-/** Queues events stored more than `sweepAfterMs` ago that never reached the queue (Redis was down). */
+/**
+ * Queues events stored more than `sweepAfterMs` ago and still unprocessed: those whose enqueue
+ * failed (Redis was down) run now; for those already waiting, BullMQ ignores the repeated job id.
+ */
 export async function sweepUnqueuedEvents(deps: ScheduledTaskDependencies, now: Date): Promise<number> {
   const stale = await deps.events.unqueued(new Date(now.getTime() - deps.sweepAfterMs), BATCH);
   for (const event of stale) {
