@@ -92,3 +92,32 @@ describe('a subscription from checkout to cancellation', () => {
     );
   });
 });
+
+describe('a failed payment within its grace period', () => {
+  it('suspends only when the grace has run out, through a delayed recheck', async () => {
+    const graceMs = 2_000;
+    const billing = await startBillingSystem({ billing: { paymentGraceMs: graceMs } });
+    const story = subscriptionStory(new Date(Math.floor(Date.now() / 1000) * 1000));
+    for (const event of story.paidCheckout(PRICES.basic).events) await billing.apply(event);
+    const [failure] = story.failedPayment(PRICES.basic, 30, 60);
+    await billing.apply(failure!);
+    const failedAt = failure!.created * 1000;
+
+    let record = await billing.license(story.ids.subscription);
+    for (let i = 0; i < 500 && record?.license.status !== 'suspended'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      record = await billing.license(story.ids.subscription);
+    }
+    const trail = await billing.server.server.keyward.licenses.auditTrail(record!.license.id, { limit: 50 });
+    const suspension = trail.find((entry) => entry.command === 'suspend');
+    expect(suspension).toMatchObject({ cause: { actor: 'stripe', ref: expect.stringMatching(/^recheck:/) } });
+    expect(suspension!.at.getTime()).toBeGreaterThanOrEqual(failedAt + graceMs);
+    // The e-mail follows the suspension in the same job.
+    let kinds: string[] = [];
+    for (let i = 0; i < 500 && !kinds.includes('license_suspended'); i++) {
+      kinds = (await billing.emails(record!.license.id)).map((e) => e.kind);
+      if (!kinds.includes('license_suspended')) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(kinds).toEqual(['key_delivery', 'payment_failed', 'license_suspended']);
+  });
+});
