@@ -43,6 +43,27 @@ export type FoldableEvent = Exclude<BillingEvent, { type: 'ignored' }>;
 
 const snapshotKey = (at: Date, deleted: boolean, ref: string): string => `${String(at.getTime()).padStart(15, '0')}:${deleted ? 1 : 0}:${ref}`;
 
+function freshDocument(subscriptionId: string, now: Date): SubscriptionDocument {
+  return {
+    _id: subscriptionId,
+    stripeCustomerId: null,
+    email: null,
+    snapshot: null,
+    snapshotAt: null,
+    snapshotKey: '',
+    paidThrough: null,
+    lastPaidAt: null,
+    failures: [],
+    refund: null,
+    dispute: null,
+    deletedAt: null,
+    chargeIds: [],
+    invoiceIds: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 function toState(document: SubscriptionDocument): SubscriptionState {
   return {
     subscriptionId: document._id,
@@ -97,40 +118,47 @@ export class MongoSubscriptionStateStore {
 
   /** Folds one event into the state of its subscription. */
   async fold(subscriptionId: string, event: FoldableEvent, now: Date): Promise<void> {
-    await this.#ensure(subscriptionId, now);
     const customer = (id: string | null, email: string | null) => ({
       ...(id === null ? {} : { stripeCustomerId: id }),
       ...(email === null ? {} : { email }),
     });
     switch (event.type) {
       case 'checkout_completed':
-        return this.#update(subscriptionId, { $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now } });
+        return this.#upsert(subscriptionId, { $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now } }, now);
       case 'subscription_changed': {
-        await this.#update(subscriptionId, { $set: { ...customer(event.snapshot.stripeCustomerId, null), updatedAt: now } });
+        await this.foldSnapshot(event.snapshot, event.created, event.eventId, now, event.deleted);
         if (event.deleted) {
           // $min would keep a null (BSON orders null first): set it when unset, else keep the earliest.
           await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: null });
           await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: { $gt: event.created } });
         }
-        return this.foldSnapshot(event.snapshot, event.created, event.eventId, now, event.deleted);
+        return;
       }
       case 'invoice_paid':
-        return this.#update(subscriptionId, {
-          $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
-          $max: { lastPaidAt: event.created, ...(event.periodEndsAt === null ? {} : { paidThrough: event.periodEndsAt }) },
-          $addToSet: { invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
-        });
+        return this.#upsert(
+          subscriptionId,
+          {
+            $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
+            $max: { lastPaidAt: event.created, ...(event.periodEndsAt === null ? {} : { paidThrough: event.periodEndsAt }) },
+            $addToSet: { invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
+          },
+          now,
+        );
       case 'invoice_payment_failed':
-        return this.#update(subscriptionId, {
-          $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
-          $addToSet: { failures: event.created, invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
-        });
+        return this.#upsert(
+          subscriptionId,
+          {
+            $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
+            $addToSet: { failures: event.created, invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
+          },
+          now,
+        );
       case 'charge_refunded':
         if (!event.fullyRefunded) return;
-        await this.#update(subscriptionId, { $addToSet: { chargeIds: event.chargeId } });
+        await this.#upsert(subscriptionId, { $addToSet: { chargeIds: event.chargeId } }, now);
         return this.#update(subscriptionId, { $set: { refund: { at: event.created, ref: event.chargeId }, updatedAt: now } }, { refund: null });
       case 'dispute_created':
-        await this.#update(subscriptionId, { $addToSet: { chargeIds: event.chargeId } });
+        await this.#upsert(subscriptionId, { $addToSet: { chargeIds: event.chargeId } }, now);
         return this.#update(
           subscriptionId,
           { $set: { dispute: { at: event.created, ref: event.eventId, disputeId: event.disputeId, reason: event.reason, chargeId: event.chargeId }, updatedAt: now } },
@@ -146,7 +174,8 @@ export class MongoSubscriptionStateStore {
   async foldSnapshot(snapshot: SubscriptionSnapshot, at: Date, ref: string, now: Date, deleted = false): Promise<void> {
     await this.#ensure(snapshot.subscriptionId, now);
     const key = snapshotKey(at, deleted, ref);
-    await this.#update(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, updatedAt: now } }, { snapshotKey: { $lt: key } });
+    const customer = snapshot.stripeCustomerId === null ? {} : { stripeCustomerId: snapshot.stripeCustomerId };
+    await this.#update(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, { snapshotKey: { $lt: key } });
   }
 
   /** Deletes the state of subscriptions untouched since `before` whose license is gone (retention). */
@@ -158,25 +187,22 @@ export class MongoSubscriptionStateStore {
     }
   }
 
+  /** An unguarded update that creates the document when missing (one round trip). */
+  async #upsert(subscriptionId: string, update: UpdateFilter<SubscriptionDocument>, now: Date): Promise<void> {
+    const touched = new Set(Object.values(update).flatMap((fields) => Object.keys(fields as object)));
+    const defaults = Object.fromEntries(Object.entries(freshDocument(subscriptionId, now)).filter(([field]) => field !== '_id' && !touched.has(field)));
+    try {
+      await this.collection.updateOne({ _id: subscriptionId }, { ...update, $setOnInsert: defaults }, { upsert: true });
+    } catch (error) {
+      const mapped = toDatastoreError('foldSubscription', error);
+      // Two first events at once: the loser's upsert collides with the winner's insert; apply again.
+      if (!(mapped instanceof DuplicateKeyError)) throw mapped;
+      await this.#update(subscriptionId, update);
+    }
+  }
+
   async #ensure(subscriptionId: string, now: Date): Promise<void> {
-    const fresh: SubscriptionDocument = {
-      _id: subscriptionId,
-      stripeCustomerId: null,
-      email: null,
-      snapshot: null,
-      snapshotAt: null,
-      snapshotKey: '',
-      paidThrough: null,
-      lastPaidAt: null,
-      failures: [],
-      refund: null,
-      dispute: null,
-      deletedAt: null,
-      chargeIds: [],
-      invoiceIds: [],
-      createdAt: now,
-      updatedAt: now,
-    };
+    const fresh = freshDocument(subscriptionId, now);
     try {
       await this.collection.insertOne(fresh);
     } catch (error) {
