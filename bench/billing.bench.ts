@@ -112,6 +112,19 @@ export async function benchBilling(count = 5_000, senders = 50, withWorker = tru
       }),
     );
     const acceptSeconds = (performance.now() - started) / 1000;
+    // Baseline in the same session: the bare MongoDB insert of the same bodies, as concurrent.
+    const scratch = worker.context.db.collection<{ _id: string; body: string }>('bench_baseline');
+    let nextInsert = 0;
+    const baselineStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: senders }, async () => {
+        while (nextInsert < bodies.length) {
+          const index = nextInsert++;
+          await scratch.insertOne({ _id: `b${index}`, body: bodies[index]! });
+        }
+      }),
+    );
+    const baselinePerSecond = count / ((performance.now() - baselineStarted) / 1000);
     const events = new MongoStripeEventStore({ db: worker.context.db });
     let pending = count;
     while (withWorker && pending > 0) {
@@ -126,6 +139,8 @@ export async function benchBilling(count = 5_000, senders = 50, withWorker = tru
     return [
       { figure: 'events posted (2 per subscription)', value: count.toLocaleString('en-US') },
       { figure: 'accepted per second (50 senders)', value: Math.round(count / acceptSeconds).toLocaleString('en-US') },
+      { figure: 'baseline: bare MongoDB inserts per second, same bodies', value: Math.round(baselinePerSecond).toLocaleString('en-US') },
+      { figure: 'accepted / bare inserts', value: (count / acceptSeconds / baselinePerSecond).toFixed(2) },
       { figure: 'refused answers', value: String(refused) },
       { figure: 'acceptance → license updated, p50 ms', value: String(percentile(latencies, 50)) },
       { figure: 'acceptance → license updated, p99 ms', value: String(percentile(latencies, 99)) },

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { startRedisServer } from '../../../embedded/redis-server.js';
+import { serverWiring } from '../../../server/main.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
+import { startTestServer } from '../../support/server-fixture.js';
 import { postWebhook, stripeEvent } from '../../support/stripe-events.js';
 
 describe('POST /v1/stripe/webhook: bad input', () => {
@@ -31,6 +33,14 @@ describe('POST /v1/stripe/webhook: bad input', () => {
     const answer = await postWebhook(billing.server.url, stripeEvent('invoice.paid', { id: 'in_1' }, new Date()));
     expect(answer).toMatchObject({ status: 503, body: { error: { code: 'STRIPE_NOT_CONFIGURED' } } });
     expect((await fetch(`${billing.server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('is served, and described, by the production wiring, which starts without any Stripe setting', async () => {
+    const server = await startTestServer({}, serverWiring);
+    const answer = await postWebhook(server.url, stripeEvent('invoice.paid', { id: 'in_1' }, new Date()));
+    expect(answer).toMatchObject({ status: 503, body: { error: { code: 'STRIPE_NOT_CONFIGURED', requestId: expect.any(String) } } });
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/stripe/webhook', '/v1/admin/stripe/events']));
   });
 
   it('answers 405 to other methods', async () => {
