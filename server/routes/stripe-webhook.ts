@@ -116,8 +116,9 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): (requ
   };
 
   return (request, response) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== STRIPE_WEBHOOK_PATH) return false;
+    // In front of every request (the validate hot path too): one prefix check, no allocation.
+    const url = request.url ?? '';
+    if (!url.startsWith(STRIPE_WEBHOOK_PATH) || (url.length > STRIPE_WEBHOOK_PATH.length && url[STRIPE_WEBHOOK_PATH.length] !== '?')) return false;
     const given = request.headers['x-request-id'];
     const requestId = requestIds(typeof given === 'string' ? given : undefined);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
