@@ -68,6 +68,8 @@ export interface ChargeRefunded extends Base<'charge_refunded'> {
   readonly chargeId: string;
   /** The invoice the charge paid, when the payload names it (API versions before 2025-03-31). */
   readonly invoiceId: string | null;
+  /** The charge's payment intent: links it to its invoice through the API's invoice payments (API versions from 2025-03-31). */
+  readonly paymentIntentId: string | null;
   readonly stripeCustomerId: string | null;
   /** The whole amount was refunded (a partial refund changes nothing). */
   readonly fullyRefunded: boolean;
@@ -77,6 +79,7 @@ export interface ChargeRefunded extends Base<'charge_refunded'> {
 export interface DisputeCreated extends Base<'dispute_created'> {
   readonly disputeId: string;
   readonly chargeId: string;
+  readonly paymentIntentId: string | null;
   /** Stripe's dispute reason, e.g. `fraudulent`. */
   readonly reason: string;
 }

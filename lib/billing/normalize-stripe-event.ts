@@ -63,13 +63,14 @@ const invoice = z.looseObject({
 const charge = z.looseObject({
   id,
   invoice: ref,
+  payment_intent: ref,
   customer: ref,
   amount: z.number().int().nonnegative(),
   amount_refunded: z.number().int().nonnegative(),
   refunded: z.boolean().nullish(),
 });
 
-const dispute = z.looseObject({ id, charge: ref, reason: z.string().nullish() });
+const dispute = z.looseObject({ id, charge: ref, payment_intent: ref, reason: z.string().nullish() });
 
 /** A subscription object (from an event or the API) as a snapshot. */
 export function snapshotOf(object: unknown): { ok: true; snapshot: SubscriptionSnapshot } | { ok: false; message: string } {
@@ -153,13 +154,13 @@ export function normalizeStripeEvent(raw: unknown): NormalizeResult {
       const ch = read(charge);
       if (typeof ch === 'string') return malformed(ch);
       const fullyRefunded = ch.refunded === true || (ch.amount > 0 && ch.amount_refunded >= ch.amount);
-      return { ok: true, event: { ...base, type: 'charge_refunded', chargeId: ch.id, invoiceId: ch.invoice, stripeCustomerId: ch.customer, fullyRefunded } };
+      return { ok: true, event: { ...base, type: 'charge_refunded', chargeId: ch.id, invoiceId: ch.invoice, paymentIntentId: ch.payment_intent, stripeCustomerId: ch.customer, fullyRefunded } };
     }
     case 'charge.dispute.created': {
       const dp = read(dispute);
       if (typeof dp === 'string') return malformed(dp);
       if (dp.charge === null) return malformed(`${type}: charge: required`);
-      return { ok: true, event: { ...base, type: 'dispute_created', disputeId: dp.id, chargeId: dp.charge, reason: dp.reason ?? 'unknown' } };
+      return { ok: true, event: { ...base, type: 'dispute_created', disputeId: dp.id, chargeId: dp.charge, paymentIntentId: dp.payment_intent, reason: dp.reason ?? 'unknown' } };
     }
     default:
       return { ok: true, event: { ...base, type: 'ignored', stripeType: type, why: 'UNHANDLED_TYPE' } };

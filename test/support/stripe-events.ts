@@ -158,11 +158,26 @@ export function invoiceEvent(
 }
 
 /** `charge.refunded` (full unless `amountRefunded` says less). */
-export function chargeRefunded(f: { charge: string; invoice: string | null; customer: string; amountRefunded?: number }, created: Date): StripeEventJson {
+export function chargeRefunded(
+  f: { charge: string; invoice: string | null; customer: string; amountRefunded?: number; paymentIntent?: string },
+  created: Date,
+): StripeEventJson {
   const refunded = f.amountRefunded ?? 2000;
   return stripeEvent(
     'charge.refunded',
-    { id: f.charge, object: 'charge', amount: 2000, amount_refunded: refunded, refunded: refunded >= 2000, customer: f.customer, invoice: f.invoice, paid: true, status: 'succeeded' },
+    {
+      id: f.charge,
+      object: 'charge',
+      amount: 2000,
+      amount_refunded: refunded,
+      refunded: refunded >= 2000,
+      customer: f.customer,
+      // API versions from 2025-03-31 send no `invoice` on a charge.
+      ...(f.invoice === null ? {} : { invoice: f.invoice }),
+      payment_intent: f.paymentIntent ?? null,
+      paid: true,
+      status: 'succeeded',
+    },
     created,
   );
 }

@@ -39,6 +39,7 @@ async function subscriptionOf(deps: ProcessEventDependencies, event: Exclude<Bil
       }
       if (deps.stripe !== null) {
         invoiceId ??= await deps.stripe.invoiceOfCharge(event.chargeId);
+        if (invoiceId === null && event.paymentIntentId !== null) invoiceId = await deps.stripe.invoiceOfPaymentIntent(event.paymentIntentId);
         const fromApi = invoiceId === null ? null : await deps.stripe.subscriptionOfInvoice(invoiceId);
         if (fromApi !== null) return fromApi;
       }

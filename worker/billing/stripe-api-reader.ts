@@ -19,6 +19,8 @@ export interface StripeApiReader {
   subscriptionOfInvoice(invoiceId: string): Promise<string | null>;
   /** The invoice a charge paid, or `null` (API versions from 2025-03-31 no longer link them on the charge). */
   invoiceOfCharge(chargeId: string): Promise<string | null>;
+  /** The invoice a payment intent paid (invoice payments, API versions from 2025-03-31), or `null`. */
+  invoiceOfPaymentIntent(paymentIntentId: string): Promise<string | null>;
   /** The card fingerprint of a payment method, or `null` when it is not a card. */
   cardFingerprint(paymentMethodId: string): Promise<string | null>;
 }
@@ -67,6 +69,10 @@ export function createStripeApiReader(api: NonNullable<BillingConfig['stripeApi'
     async invoiceOfCharge(chargeId) {
       const charge = await call('charges.retrieve', () => stripe.charges.retrieve(chargeId));
       return idOf((charge as unknown as { invoice?: string | { id: string } | null }).invoice);
+    },
+    async invoiceOfPaymentIntent(paymentIntentId) {
+      const page = await call('invoicePayments.list', () => stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 }));
+      return idOf(page.data[0]?.invoice);
     },
     async cardFingerprint(paymentMethodId) {
       const method = await call('paymentMethods.retrieve', () => stripe.paymentMethods.retrieve(paymentMethodId));

@@ -65,6 +65,16 @@ describe('Stripe API reads (stripe-mock)', () => {
     expect(applied).toMatchObject({ error: null, status: 'processed', subscriptionId });
   });
 
+  it('links a refunded charge of a newer API version through the invoice payment of its payment intent', async () => {
+    const billing = await withStripeMock();
+    const refund = chargeRefunded({ charge: 'ch_unseen_new', invoice: null, paymentIntent: 'pi_unseen', customer: 'cus_x' }, new Date());
+    const applied = await billing.apply(refund);
+    const payments = await stripeMock().invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: 'pi_unseen' }, limit: 1 });
+    const invoiceId = payments.data[0]?.invoice;
+    const invoice = await stripeMock().invoices.retrieve(typeof invoiceId === 'string' ? invoiceId : (invoiceId?.id ?? ''));
+    expect(applied).toMatchObject({ error: null, status: 'processed', subscriptionId: invoice.parent?.subscription_details?.subscription });
+  });
+
   it('without an API key, waits for the subscription event instead of reading', async () => {
     const billing = await startBillingSystem();
     const story = subscriptionStory();
