@@ -63,9 +63,14 @@ export async function createBillingDependencies(context: WorkerContext, queue: Q
 }
 
 async function runJob(deps: BillingDependencies, job: Job): Promise<unknown> {
-  if (!isBillingJobName(job.name)) throw new UnrecoverableError(`INVALID_JOB: no billing job "${job.name}"`);
+  // Poison: recorded in BullMQ's failed set (and the log), never retried.
+  const poison = (reason: string): never => {
+    deps.logger.error({ jobId: job.id, job: job.name, reason }, 'billing job refused');
+    throw new UnrecoverableError(`INVALID_JOB: ${reason}`);
+  };
+  if (!isBillingJobName(job.name)) return poison(`no billing job "${job.name}"`);
   const parsed = BILLING_JOBS[job.name].safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`INVALID_JOB: ${job.name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  if (!parsed.success) return poison(`${job.name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   const now = new Date();
   switch (job.name) {
     case 'stripe-event':
