@@ -29,6 +29,8 @@ export interface BillingSystemOptions {
   readonly webhook?: Partial<StripeWebhookConfig>;
   /** Start the worker too. Default true. */
   readonly worker?: boolean;
+  /** How many workers (each with its own connections and concurrency) share the queue. Default 1. */
+  readonly workers?: number;
   /** Redis of the server (e.g. one the test stops). Default: the test run's. */
   readonly serverRedisUrl?: string;
 }
@@ -64,7 +66,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
   const trials: TrialRegistration[] = [];
   const signals: AbuseSignal[] = [];
   let db: Db | undefined;
-  if (options.worker ?? true) {
+  for (let i = 0; i < ((options.worker ?? true) ? (options.workers ?? 1) : 0); i++) {
     const worker = await startTestWorker(
       { plans, queuePrefix, mongoDb: server.config.mongoDb, billing: { ...DEFAULT_BILLING_CONFIG, paymentGraceMs: 0, jobAttempts: 6, jobBackoffMs: 20, ...options.billing } },
       [billingModule],
@@ -72,7 +74,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
     );
     worker.context.hooks.onTrialStarted = async (trial) => void trials.push(trial);
     worker.context.hooks.onSignal = async (signal) => void signals.push(signal);
-    db = worker.context.db;
+    db ??= worker.context.db;
   }
   if (db === undefined) {
     const client = await new MongoClient(server.config.mongoUrl).connect();

@@ -1,8 +1,10 @@
 /**
  * Duplicated and out-of-order deliveries converge: each story is replayed in random orders with
- * random repeats (fast-check), posted over HTTP and applied by a real worker with concurrent
- * jobs, and the license it ends with equals the one the in-order story gives. The plan compared
- * is the effective one (a downgrade that waits for the period end counts as its target).
+ * random repeats (fast-check), posted over HTTP and applied by two real workers with concurrent
+ * jobs each, and the license it ends with equals the one the in-order story gives. The plan compared
+ * is the effective one (a downgrade that waits for the period end counts as its target). A revoked
+ * license is compared by status and reason only: revocation is terminal, so its period and plan
+ * stay as they were when the refund arrived, which depends on what came before it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -38,9 +40,18 @@ function disputedAndRefunded(): Story {
   return { subscriptionId: story.ids.subscription, start: story.at(0), events };
 }
 
+/** A paid subscription that is disputed, then renewed and upgraded while the dispute holds it. */
+function disputedAndRenewed(): Story {
+  const story = subscriptionStory();
+  const checkout = story.paidCheckout(PRICES.basic);
+  const events = [...checkout.events, ...story.dispute(checkout.charge), ...story.renewal(PRICES.basic, 30, 60), ...story.planChange(PRICES.pro, 30, 60)];
+  return { subscriptionId: story.ids.subscription, start: story.at(0), events };
+}
+
 /** The license as compared across orders: times relative to the story's start. */
 function projection(license: License, start: Date) {
   const rel = (date: Date | null) => (date === null ? null : date.getTime() - start.getTime());
+  if (license.status === 'revoked') return { status: license.status, keyType: license.keyType, revocation: license.revocation?.reason ?? null };
   return {
     status: license.status,
     keyType: license.keyType,
@@ -71,9 +82,10 @@ const deliveries = (count: number, extra: number) =>
 describe.each([
   ['a whole subscription life', wholeLife, 6],
   ['a disputed and refunded subscription', disputedAndRefunded, 4],
+  ['a disputed subscription that renews and upgrades', disputedAndRenewed, 4],
 ] as const)('%s, delivered in any order with repeats', (_name, make, runs) => {
   it('ends with the license the in-order delivery gives', async () => {
-    const billing = await startBillingSystem();
+    const billing = await startBillingSystem({ workers: 2 });
     const inOrder = make();
     const expected = await play(billing, inOrder, inOrder.events.map((_, i) => i));
     await fc.assert(
