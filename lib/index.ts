@@ -66,3 +66,19 @@ export {
   type VerifyValidationTokenResult,
   type TokenRejection,
 } from './tokens/validation-token.js';
+
+export {
+  HANDLED_STRIPE_EVENTS,
+  type BillingEvent,
+  type SubscriptionSnapshot,
+  type SubscriptionStatus,
+} from './billing/billing-event.js';
+export { normalizeStripeEvent, type NormalizeResult } from './billing/normalize-stripe-event.js';
+export { emptySubscriptionState, failingSince, type SubscriptionState } from './billing/subscription-state.js';
+export {
+  decideBillingActions,
+  type BillingDecision,
+  type BillingDecisionInput,
+  type BillingChange,
+  type BillingEffect,
+} from './billing/decide-billing-actions.js';
