@@ -35,3 +35,6 @@ console.table(await benchAbuseStream());
 console.log('\nAbuse detector (real Redis and MongoDB-wire started here; batches of 500 events over 10,000 licenses):');
 const { benchAbuseRules } = await import('./abuse-rules.bench.js');
 console.table(await benchAbuseRules());
+console.log('\nStripe webhook burst (server and billing worker in this process on embedded Redis and MongoDB-wire; 5,000 signed events, 50 senders):');
+const { benchBilling } = await import('./billing.bench.js');
+console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5_000)));

@@ -103,3 +103,18 @@ export { addressScopeOf, type AddressScope } from './abuse/address-scope.js';
 export { signalIdOf } from './abuse/signal-id.js';
 export { SIGNAL_KINDS, type AbuseSignal, type SignalKind, type SignalSubject, type SignalEvidence, type CountedValue } from './abuse/abuse-signal.js';
 export type { TrialRegistration } from './abuse/trial-registration.js';
+export {
+  HANDLED_STRIPE_EVENTS,
+  type BillingEvent,
+  type SubscriptionSnapshot,
+  type SubscriptionStatus,
+} from './billing/billing-event.js';
+export { normalizeStripeEvent, type NormalizeResult } from './billing/normalize-stripe-event.js';
+export { emptySubscriptionState, failingSince, type SubscriptionState } from './billing/subscription-state.js';
+export {
+  decideBillingActions,
+  type BillingDecision,
+  type BillingDecisionInput,
+  type BillingChange,
+  type BillingEffect,
+} from './billing/decide-billing-actions.js';

@@ -3,6 +3,7 @@
 # when its result is missing or stale, so CI can call it on every run.
 #   - redis-server, Java, Maven and chromium from apt (only the ones missing);
 #   - the MongoDB-wire launcher in tools/mongo-wire, built with Maven when its jar is missing;
+#   - stripe-mock (Stripe's API mock, for tests of Stripe API reads) with `go install`, when missing;
 #   - node_modules via `npm ci` when missing or older than package-lock.json.
 # Needs root (or sudo) for apt-get, and network access to the Debian, Maven and npm registries.
 set -euo pipefail
@@ -66,6 +67,19 @@ if [ -x /usr/bin/chromium ]; then
 else
   say "installing chromium for the report page test"
   apt_install chromium
+fi
+
+# stripe-mock: tests look for it as STRIPE_MOCK_BIN, on PATH, then in $(go env GOPATH)/bin.
+stripe_mock_version=v0.203.0
+if command -v stripe-mock >/dev/null 2>&1 || { command -v go >/dev/null 2>&1 && [ -x "$(go env GOPATH)/bin/stripe-mock" ]; }; then
+  say "stripe-mock present"
+else
+  if ! command -v go >/dev/null 2>&1; then
+    say "installing Go to build stripe-mock"
+    apt_install golang-go
+  fi
+  say "installing stripe-mock ${stripe_mock_version} into $(go env GOPATH)/bin"
+  go install "github.com/stripe/stripe-mock@${stripe_mock_version}"
 fi
 
 # npm writes node_modules/.package-lock.json on every install; it is older than package-lock.json

@@ -60,7 +60,37 @@ export const serverEnvironment = z.object({
   KEYWARD_QUEUE_PREFIX: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keyward')),
   /** Validity after the period end, in seconds (renewal webhooks arrive late). Default 0. */
   EXPIRY_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(0)),
+  /** Signing secret of the Stripe webhook endpoint (`whsec_…`). Unset: the webhook answers 503 STRIPE_NOT_CONFIGURED. */
+  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().regex(/^whsec_[A-Za-z0-9_]+$/, 'must be a webhook signing secret (whsec_…)').optional()),
+  /** Oldest signature timestamp accepted, in seconds (replay window). Default 300. */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt(300),
+  /** Largest webhook body, in bytes. Default 262144. */
+  STRIPE_WEBHOOK_BODY_LIMIT_BYTES: positiveInt(262_144),
+  /** Tries of one Stripe event job before it is dead-lettered. Default 8. */
+  BILLING_JOB_ATTEMPTS: positiveInt(8),
+  /** First retry delay of a Stripe event job (doubling), ms. Default 2000. */
+  BILLING_JOB_BACKOFF_MS: positiveInt(2_000),
 });
+
+/** The Stripe webhook's settings. */
+export interface StripeWebhookConfig {
+  /** `whsec_…`, or `null` when Stripe is not configured. */
+  readonly webhookSecret: string | null;
+  readonly toleranceSeconds: number;
+  readonly bodyLimitBytes: number;
+  /** Retry policy of the jobs the webhook queues. */
+  readonly jobAttempts: number;
+  readonly jobBackoffMs: number;
+}
+
+/** Webhook settings when none are given: not configured (503), defaults otherwise. */
+export const DEFAULT_STRIPE_WEBHOOK_CONFIG: StripeWebhookConfig = {
+  webhookSecret: null,
+  toleranceSeconds: 300,
+  bodyLimitBytes: 262_144,
+  jobAttempts: 8,
+  jobBackoffMs: 2_000,
+};
 
 /** The server's configuration. */
 export interface ServerConfig {
@@ -83,6 +113,8 @@ export interface ServerConfig {
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
   /** BullMQ key prefix, shared with the worker (report jobs, mail wake-ups, billing jobs). */
   readonly queuePrefix: string;
+  /** The Stripe webhook. Default: DEFAULT_STRIPE_WEBHOOK_CONFIG (not configured). */
+  readonly stripe?: StripeWebhookConfig;
 }
 
 /** The project's default plan catalogue (found from source and from the built dist/ alike). */
@@ -137,5 +169,12 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS, maxStreamLength: parsed.EVENT_STREAM_MAX_LENGTH },
     queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,
+    stripe: {
+      webhookSecret: parsed.STRIPE_WEBHOOK_SECRET ?? null,
+      toleranceSeconds: parsed.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      bodyLimitBytes: parsed.STRIPE_WEBHOOK_BODY_LIMIT_BYTES,
+      jobAttempts: parsed.BILLING_JOB_ATTEMPTS,
+      jobBackoffMs: parsed.BILLING_JOB_BACKOFF_MS,
+    },
   };
 }

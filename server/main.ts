@@ -25,6 +25,8 @@ import { wireAdminCaseRoutes } from './routes/admin-case-wiring.js';
 import { ADMIN_CUSTOMER_OPERATIONS } from './routes/admin-customer-operations.js';
 import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
 import type { OpenApiOperation } from './openapi.js';
+import type { RunningServerModule, ServerModule } from './server-module.js';
+import { billingServerModule } from './routes/billing-server-module.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -67,6 +69,8 @@ export interface StartServerOptions {
   readonly operations?: readonly OpenApiOperation[];
   /** Logger to use. Default: pino at the configured level. */
   readonly logger?: Logger;
+  /** Capabilities with their own clients and raw routes (the Stripe webhook). Default: none. */
+  readonly modules?: readonly ServerModule[];
 }
 
 /** Connections that must fail fast rather than queue while Redis is away (hot path helpers). */
@@ -115,6 +119,24 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const runCleanups = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(warn('route cleanup failed'));
   };
+
+  const modules: RunningServerModule[] = [];
+  const stopModules = async (): Promise<void> => {
+    for (const module of modules.reverse()) await module.stop().catch(warn('server module failed to stop'));
+    modules.length = 0;
+  };
+  try {
+    for (const module of options.modules ?? []) {
+      modules.push(await module.start({ config, keyward, db: mongo.db(config.mongoDb), mongo, logger }));
+    }
+  } catch (error) {
+    await stopModules();
+    await keyward.close();
+    await sink.close(0);
+    await closeClients();
+    throw error;
+  }
+
   const metrics = createServerMetrics({ sink, cacheEntries: () => keyward.cache.size });
   const rateLimits = new RateLimits({
     redis: limitRedis,
@@ -122,7 +144,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
     onError: warn('rate-limit sync failed'),
   });
-  const listener = createRequestListener({
+  const operations = [...(options.operations ?? []), ...(options.modules ?? []).flatMap((module) => module.operations ?? [])];
+  const koaListener = createRequestListener({
     redis,
     mongo,
     logger,
@@ -131,19 +154,21 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     rateLimits,
     clientIp: createClientIpResolver(config.trustedProxies),
     bodyLimitBytes: config.bodyLimitBytes,
-    ...(options.operations ? { adminOperations: options.operations } : {}),
-    ...(options.addRoutes
-      ? {
-          addAdminRoutes: (router: Router) =>
-            options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger, config, redis, onStop: (cleanup) => void cleanups.push(cleanup) }),
-        }
-      : {}),
+    ...(operations.length > 0 ? { adminOperations: operations } : {}),
+    addAdminRoutes: (router: Router) => {
+      options.addRoutes?.(router, { keyward, db: mongo.db(config.mongoDb), logger, config, redis, onStop: (cleanup) => void cleanups.push(cleanup) });
+      for (const module of modules) module.addRoutes?.(router);
+    },
   });
+  const rawHandlers = modules.flatMap((module) => (module.handleRaw ? [module.handleRaw.bind(module)] : []));
+  const listener: typeof koaListener =
+    rawHandlers.length === 0 ? koaListener : (request, response) => (rawHandlers.some((handle) => handle(request, response)) ? undefined : koaListener(request, response));
   const server = createServer(listener).listen(config.port, config.host);
   try {
     await once(server, 'listening');
   } catch (error) {
     await runCleanups();
+    await stopModules();
     await keyward.close();
     await sink.close(0);
     await closeClients();
@@ -168,6 +193,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
       await runCleanups();
       await rateLimits.close();
+      await stopModules();
       await keyward.close();
       await closeClients();
       logger.info('server stopped');
@@ -190,6 +216,7 @@ export const serverWiring: StartServerOptions = {
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
   },
   operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
+  modules: [billingServerModule],
 };
 
 if (isEntryPoint(import.meta.url)) {

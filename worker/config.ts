@@ -7,6 +7,7 @@ import { connectionVariables, parseEnvironment, secretVariables, unsetIfEmpty, t
 import type { PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { DEFAULT_PLANS_FILE, readPlanCatalogue, serverEnvironment } from '../server/config.js';
 import { DEFAULT_MAIL_CONFIG, type MailConfig } from './mail/mail-config.js';
+import { billingConfigOf, billingEnvironment, type BillingConfig } from './billing/billing-config.js';
 
 export type { Environment } from '../lib/config/environment.js';
 
@@ -80,6 +81,7 @@ export const workerEnvironment = z.object({
   ABUSE_CLAIM_IDLE_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(30_000)),
   /** Partition lease lifetime, in ms (renewed every third of it). Default 15000. */
   ABUSE_LEASE_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(300).default(15_000)),
+  ...billingEnvironment,
 });
 
 /** The worker's configuration. */
@@ -112,6 +114,8 @@ export interface WorkerConfig {
     readonly claimIdleMs: number;
     readonly leaseMs: number;
   };
+  /** Billing settings (worker/billing/billing-config.ts). Default: DEFAULT_BILLING_CONFIG. */
+  readonly billing?: BillingConfig;
 }
 
 /**
@@ -154,5 +158,6 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
       claimIdleMs: parsed.ABUSE_CLAIM_IDLE_MS,
       leaseMs: parsed.ABUSE_LEASE_MS,
     },
+    billing: billingConfigOf(parsed),
   };
 }

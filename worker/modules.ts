@@ -3,6 +3,7 @@
  * provides a hook (worker-hooks.ts) comes before the ones that call it.
  */
 import { createAbuseDetectorModule } from './abuse/abuse-detector-module.js';
+import { billingModule } from './billing/billing-module.js';
 import { casesModule } from './cases/cases-module.js';
 import { mailModule } from './mail/mail-module.js';
 import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
@@ -21,5 +22,6 @@ export const WORKER_MODULES: readonly WorkerModule[] = [
   // Before billing: it provides hooks.onTrialStarted.
   createAbuseDetectorModule({ registry: WORKER_METRICS_REGISTRY }),
   mailModule,
+  billingModule,
   createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];

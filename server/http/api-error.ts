@@ -19,6 +19,8 @@ export type ApiErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
+  | 'INVALID_SIGNATURE'
+  | 'STRIPE_NOT_CONFIGURED'
   | 'INTERNAL';
 
 /** Any code that can reach a client as an error. */

@@ -9,6 +9,7 @@ export function httpStatusFor(code: AnswerCode): number {
   switch (code) {
     case 'INVALID_REQUEST':
     case 'INVALID_JSON':
+    case 'INVALID_SIGNATURE':
     case 'MALFORMED_KEY':
     case 'RECIPIENT_REQUIRED':
       return 400;
@@ -64,6 +65,7 @@ export function httpStatusFor(code: AnswerCode): number {
     case 'INTERNAL':
       return 500;
     case 'SERVICE_UNAVAILABLE':
+    case 'STRIPE_NOT_CONFIGURED':
     case 'CONCURRENT_UPDATE':
     case 'DATASTORE_UNAVAILABLE':
       return 503;

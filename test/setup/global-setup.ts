@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 
 import { startLocalServices } from '../../embedded/local-services.js';
+import { startStripeMock } from './stripe-mock.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,14 +11,16 @@ declare module 'vitest' {
     mongoUrl: string;
     /** Which server is behind `mongoUrl` (`external`, `mongodb-memory-server`, `mongo-java-server`). */
     mongoKind: string;
+    /** Base URL of the stripe-mock shared by the whole test run. */
+    stripeMockUrl: string;
   }
 }
 
 /**
- * Starts one Redis (no persistence) and one MongoDB-wire server (in memory, or `MONGODB_URL`
- * when set) for the whole run, and hands their URLs to tests through `provide`.
+ * Starts one Redis (no persistence), one MongoDB-wire server (in memory, or `MONGODB_URL`
+ * when set) and one stripe-mock for the whole run, and hands their URLs to tests through `provide`.
  *
- * @returns The teardown, which stops both servers.
+ * @returns The teardown, which stops them all.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const mongoUrl = process.env.MONGODB_URL;
@@ -29,5 +32,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisUrl', services.redisUrl);
   project.provide('mongoUrl', services.mongoUrl);
   project.provide('mongoKind', services.mongoKind);
-  return () => services.stop();
+  let stripeMock;
+  try {
+    stripeMock = await startStripeMock();
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+  process.stderr.write(`test services: stripe-mock ${stripeMock.url}\n`);
+  project.provide('stripeMockUrl', stripeMock.url);
+  return async () => {
+    await stripeMock.stop();
+    await services.stop();
+  };
 }

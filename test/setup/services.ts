@@ -8,6 +8,11 @@ export function redisUrl(): string {
   return inject('redisUrl');
 }
 
+/** Base URL of the stripe-mock shared by the test run (started by the global setup). */
+export function stripeMockUrl(): string {
+  return inject('stripeMockUrl');
+}
+
 /** MongoDB driver URL of the server shared by the test run (started by the global setup). */
 export function mongoUrl(): string {
   return inject('mongoUrl');

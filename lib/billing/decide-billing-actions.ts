@@ -1,0 +1,168 @@
+/**
+ * The mapping from what Stripe says about a subscription to what happens to its license: one
+ * pure function from the folded {@link SubscriptionState}, the license as stored and `now` to the
+ * next change. The caller applies the change and asks again until the state is settled, so
+ * duplicated and out-of-order events, and workers racing on one subscription, all converge on
+ * the license this state implies.
+ */
+import type { LicenseCommand } from '../lifecycle/commands.js';
+import { periodEnded, type License, type SuspensionReason } from '../lifecycle/license.js';
+import type { EmailKind } from '../mail/email-request.js';
+import type { PlanCatalogue } from '../plans/plan-catalogue.js';
+import { failingSince, type SubscriptionState } from './subscription-state.js';
+
+/** What {@link decideBillingActions} needs. */
+export interface BillingDecisionInput {
+  readonly state: SubscriptionState;
+  /** The license the subscription provisions, or `null` when none was issued yet. */
+  readonly license: License | null;
+  readonly plans: PlanCatalogue;
+  readonly now: Date;
+  /** How long a failing payment is tolerated before the license is suspended, in ms. */
+  readonly paymentGraceMs: number;
+  /** The reference recorded with each command (the Stripe event being applied). */
+  readonly ref: string;
+}
+
+/** The next change to make. */
+export type BillingChange =
+  | {
+      readonly type: 'issue';
+      readonly planId: string;
+      /**
+       * `trial` when the subscription started with a trial (Stripe keeps `trial_end` after
+       * conversion), so the key type does not depend on which event issued the license.
+       */
+      readonly keyType: 'trial' | 'production';
+      readonly trialEndsAt: Date | null;
+      readonly periodEndsAt: Date;
+    }
+  | { readonly type: 'command'; readonly command: LicenseCommand };
+
+/** Idempotent follow-ups of a settled state. */
+export type BillingEffect =
+  | { readonly type: 'email'; readonly kind: EmailKind; readonly dedupeKey: string; readonly data: Readonly<Record<string, string | number | boolean | null>> }
+  /** Decide again at this time (the end of a payment grace period). */
+  | { readonly type: 'recheck'; readonly at: Date }
+  /** Report the dispute to the abuse roll-up. */
+  | { readonly type: 'dispute_signal' }
+  /**
+   * Report the trial to the trial-cycling rule. Repeated while the license is a trial (the
+   * hook is idempotent), so a registration made before Checkout told the e-mail is completed.
+   */
+  | { readonly type: 'trial_started' };
+
+/** Outcome of {@link decideBillingActions}. */
+export type BillingDecision =
+  | { readonly outcome: 'change'; readonly change: BillingChange }
+  | { readonly outcome: 'settled'; readonly effects: readonly BillingEffect[] }
+  /** Nothing can be provisioned yet: the subscription itself has not been seen. */
+  | { readonly outcome: 'waiting'; readonly code: 'SUBSCRIPTION_NOT_SEEN' }
+  /** Nothing to provision: the subscription never reached a usable state or is already over. */
+  | { readonly outcome: 'nothing_to_provision'; readonly code: 'SUBSCRIPTION_NOT_STARTED' | 'PERIOD_OVER' }
+  | { readonly outcome: 'refused'; readonly code: 'UNKNOWN_PRICE' | 'NO_PRICE'; readonly message: string; readonly details: Readonly<Record<string, unknown>> };
+
+const PROVISIONING_STATUSES = new Set(['trialing', 'active', 'past_due', 'unpaid', 'canceled', 'paused']);
+const HOLDS_BILLING_OWNS: ReadonlySet<SuspensionReason> = new Set(['payment_failed', 'dispute']);
+
+const maxDate = (...dates: ReadonlyArray<Date | null>): Date | null =>
+  dates.reduce<Date | null>((best, date) => (date !== null && (best === null || date.getTime() > best.getTime()) ? date : best), null);
+
+/** The next change that brings the license in line with the subscription, or the effects of a settled one. */
+export function decideBillingActions(input: BillingDecisionInput): BillingDecision {
+  const { state, license, plans, now, paymentGraceMs, ref } = input;
+  const { snapshot } = state;
+  const command = (c: LicenseCommand): BillingDecision => ({ outcome: 'change', change: { type: 'command', command: c } });
+  const cause = { actor: 'stripe', ref };
+
+  if (snapshot === null) return license === null ? { outcome: 'waiting', code: 'SUBSCRIPTION_NOT_SEEN' } : settledEffects(input);
+  const plan = snapshot.priceId === null ? undefined : plans.byStripePrice(snapshot.priceId);
+  const desiredEnd = maxDate(snapshot.currentPeriodEnd, state.paidThrough);
+  const ending = state.deletedAt !== null || snapshot.status === 'canceled' || snapshot.status === 'incomplete_expired';
+
+  if (license === null) {
+    if (!PROVISIONING_STATUSES.has(snapshot.status)) return { outcome: 'nothing_to_provision', code: 'SUBSCRIPTION_NOT_STARTED' };
+    if (snapshot.priceId === null) {
+      return { outcome: 'refused', code: 'NO_PRICE', message: `Subscription ${snapshot.subscriptionId} has no price.`, details: {} };
+    }
+    if (!plan) {
+      return {
+        outcome: 'refused',
+        code: 'UNKNOWN_PRICE',
+        message: `No plan in the catalogue has the Stripe price ${snapshot.priceId}.`,
+        details: { priceId: snapshot.priceId, subscriptionId: snapshot.subscriptionId },
+      };
+    }
+    const trialEndsAt = snapshot.status === 'trialing' && snapshot.trialEnd !== null && snapshot.trialEnd > now ? snapshot.trialEnd : null;
+    const periodEndsAt = trialEndsAt ?? desiredEnd;
+    if (periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) return { outcome: 'nothing_to_provision', code: 'PERIOD_OVER' };
+    const keyType = snapshot.trialEnd === null ? 'production' : 'trial';
+    return { outcome: 'change', change: { type: 'issue', planId: plan.id, keyType, trialEndsAt, periodEndsAt } };
+  }
+
+  if (license.status === 'revoked') return settledEffects(input);
+  if (state.refund !== null) return command({ type: 'revoke', reason: 'refund', note: `Stripe refund ${state.refund.ref}`, cause });
+
+  // Paid (or trial) period: only ever extended.
+  const current = license.periodEndsAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+  if (desiredEnd !== null && desiredEnd.getTime() > current && desiredEnd.getTime() > now.getTime()) {
+    const paidBeyondTrial = state.lastPaidAt !== null && license.trial !== null && (state.paidThrough?.getTime() ?? 0) > license.trial.endsAt.getTime();
+    const endsTrial = license.trial !== null && (snapshot.status !== 'trialing' || paidBeyondTrial);
+    return command({ type: 'renew', periodEndsAt: desiredEnd, ...(endsTrial ? { endsTrial: true } : {}), cause });
+  }
+  const over = periodEnded(license, now);
+  if (license.status !== 'expired' && !over) {
+    // Plan: the price decides; the lifecycle makes upgrades immediate and downgrades pending.
+    const target = plan ?? null;
+    const effective = license.pendingChange?.planId ?? license.planId;
+    if (target !== null && target.id !== effective) return command({ type: 'change_plan', plan: target, cause });
+
+    const wantCancel = ending || snapshot.cancelAtPeriodEnd;
+    if (wantCancel && !license.cancelAtPeriodEnd) return command({ type: 'cancel', cause });
+    if (!wantCancel && license.cancelAtPeriodEnd) return command({ type: 'resume', cause });
+
+    const since = failingSince(state);
+    const hold: SuspensionReason | null =
+      state.dispute !== null ? 'dispute' : since !== null && now.getTime() >= since.getTime() + paymentGraceMs ? 'payment_failed' : null;
+    const held = license.status === 'suspended' ? license.suspension?.reason ?? null : null;
+    if (held !== null && HOLDS_BILLING_OWNS.has(held) && held !== hold) return command({ type: 'reinstate', onlyIf: held, cause });
+    if (license.status === 'active' && hold !== null) {
+      const note = hold === 'dispute' && state.dispute ? `Stripe dispute ${state.dispute.disputeId}: ${state.dispute.reason}` : 'Stripe payment failed';
+      return command({ type: 'suspend', reason: hold, note, cause });
+    }
+  }
+  if (ending && over && license.status !== 'expired') return command({ type: 'expire', cause });
+  return settledEffects(input);
+}
+
+/** E-mails, rechecks and signals that follow from a settled license. */
+function settledEffects(input: BillingDecisionInput): BillingDecision {
+  const { state, license, now, paymentGraceMs } = input;
+  const effects: BillingEffect[] = [];
+  if (license === null) return { outcome: 'settled', effects };
+  const email = (kind: EmailKind, dedupeKey: string, data: Record<string, string | number | boolean | null> = {}) =>
+    effects.push({ type: 'email', kind, dedupeKey, data: { planId: license.planId, ...data } });
+  const since = failingSince(state);
+
+  if (license.status === 'revoked') {
+    if (license.revocation?.reason === 'refund') email('license_revoked', `license_revoked:${license.id}`, { reason: 'refund' });
+    return { outcome: 'settled', effects };
+  }
+  email('key_delivery', `key_delivery:${state.subscriptionId}`, {
+    trial: license.trial !== null,
+    periodEndsAt: license.periodEndsAt?.toISOString() ?? null,
+  });
+  if (since !== null) {
+    const graceEndsAt = new Date(since.getTime() + paymentGraceMs);
+    email('payment_failed', `payment_failed:${state.subscriptionId}:${since.getTime()}`, { graceEndsAt: graceEndsAt.toISOString() });
+    if (graceEndsAt > now) effects.push({ type: 'recheck', at: graceEndsAt });
+  }
+  if (license.status === 'suspended' && license.suspension && HOLDS_BILLING_OWNS.has(license.suspension.reason)) {
+    email('license_suspended', `license_suspended:${license.id}:${license.suspension.reason}:${license.suspension.at.getTime()}`, {
+      reason: license.suspension.reason,
+    });
+  }
+  if (state.dispute !== null) effects.push({ type: 'dispute_signal' });
+  if (license.trial !== null && license.status === 'active') effects.push({ type: 'trial_started' });
+  return { outcome: 'settled', effects };
+}

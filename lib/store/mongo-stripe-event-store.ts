@@ -1,0 +1,201 @@
+/**
+ * Stripe webhook events in MongoDB (collection `stripe_events`), keyed by the Stripe event id,
+ * so a retried delivery is stored once. Each document records how processing went (status,
+ * attempts, last error), which is the dead-letter view operators read and replay from.
+ */
+import type { Collection, Db, Filter } from 'mongodb';
+
+import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+
+/**
+ * Where an event is: `received` (stored; queued unless Redis was down), `queued` (queued by the
+ * sweep or a replay), `retrying` (failed at least
+ * once, will be tried again), `processed`, `ignored` (a type billing does not act on), `failed`
+ * (given up: the dead letter).
+ */
+export const STRIPE_EVENT_STATUSES = ['received', 'queued', 'retrying', 'processed', 'ignored', 'failed'] as const;
+
+/** One of {@link STRIPE_EVENT_STATUSES}. */
+export type StripeEventStatus = (typeof STRIPE_EVENT_STATUSES)[number];
+
+/** A stored event. */
+export interface StripeEventDocument {
+  /** Stripe event id, `evt_…`. */
+  _id: string;
+  type: string;
+  /** Stripe's `created`. */
+  created: Date;
+  livemode: boolean;
+  /** The body exactly as received (signed), so replays read what Stripe sent. */
+  body: string;
+  status: StripeEventStatus;
+  /** Processing attempts so far. */
+  attempts: number;
+  error: { code: string; message: string } | null;
+  /** What processing did, e.g. `issued`, `renew`, `SUBSCRIPTION_NOT_SEEN`. */
+  outcome: string | null;
+  subscriptionId: string | null;
+  receivedAt: Date;
+  updatedAt: Date;
+  processedAt: Date | null;
+}
+
+/** Options for {@link MongoStripeEventStore}. */
+export interface MongoStripeEventStoreOptions {
+  /** Database to use. Required. */
+  readonly db: Db;
+  /** Prefix of the collection name. Default `` (collection `stripe_events`). */
+  readonly collectionPrefix?: string;
+}
+
+/** A new event, as the webhook read it. */
+export interface NewStripeEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly created: Date;
+  readonly livemode: boolean;
+  readonly body: string;
+}
+
+/** A page of events, ordered by event id. */
+export interface StripeEventQuery {
+  readonly status?: StripeEventStatus | undefined;
+  readonly type?: string | undefined;
+  /** Events with an id after this one (cursor: the previous page's last id). */
+  readonly after?: string | undefined;
+  /** 1-500. */
+  readonly limit: number;
+}
+
+/** Stripe events on MongoDB. Call {@link MongoStripeEventStore.ensureIndexes} once at start-up. */
+export class MongoStripeEventStore {
+  readonly collection: Collection<StripeEventDocument>;
+
+  constructor(options: MongoStripeEventStoreOptions) {
+    this.collection = options.db.collection<StripeEventDocument>(`${options.collectionPrefix ?? ''}stripe_events`);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    try {
+      await this.collection.createIndex({ status: 1, receivedAt: 1 }, { name: 'status_receivedAt' });
+      await this.collection.createIndex({ receivedAt: 1 }, { name: 'receivedAt_1' });
+    } catch (error) {
+      throw toDatastoreError('ensureStripeEventIndexes', error);
+    }
+  }
+
+  /** Stores the event unless it is known; `created: false` for a repeated delivery. */
+  async insert(event: NewStripeEvent, now: Date): Promise<{ created: boolean }> {
+    try {
+      await this.collection.insertOne({
+        _id: event.id,
+        type: event.type,
+        created: event.created,
+        livemode: event.livemode,
+        body: event.body,
+        status: 'received',
+        attempts: 0,
+        error: null,
+        outcome: null,
+        subscriptionId: null,
+        receivedAt: now,
+        updatedAt: now,
+        processedAt: null,
+      });
+      return { created: true };
+    } catch (error) {
+      const mapped = toDatastoreError('insertStripeEvent', error);
+      if (mapped instanceof DuplicateKeyError) return { created: false };
+      throw mapped;
+    }
+  }
+
+  async get(id: string): Promise<StripeEventDocument | null> {
+    try {
+      return await this.collection.findOne({ _id: id });
+    } catch (error) {
+      throw toDatastoreError('getStripeEvent', error);
+    }
+  }
+
+  /** Marks a `received` event as queued (a no-op once processing has moved it on). */
+  async markQueued(id: string, now: Date): Promise<void> {
+    await this.#update('markStripeEventQueued', { _id: id, status: 'received' }, { status: 'queued', updatedAt: now });
+  }
+
+  /** Records one processing attempt's result. */
+  async recordAttempt(
+    id: string,
+    result: { status: StripeEventStatus; error?: { code: string; message: string } | null; outcome?: string | null; subscriptionId?: string | null },
+    now: Date,
+  ): Promise<void> {
+    try {
+      await this.collection.updateOne(
+        { _id: id },
+        {
+          $set: {
+            status: result.status,
+            error: result.error ?? null,
+            updatedAt: now,
+            ...(result.outcome === undefined ? {} : { outcome: result.outcome }),
+            ...(result.subscriptionId === undefined || result.subscriptionId === null ? {} : { subscriptionId: result.subscriptionId }),
+            ...(result.status === 'processed' || result.status === 'ignored' ? { processedAt: now } : {}),
+          },
+          $inc: { attempts: 1 },
+        },
+      );
+    } catch (error) {
+      throw toDatastoreError('recordStripeEventAttempt', error);
+    }
+  }
+
+  /** Puts a failed (or any) event back in the queue state, for a replay. */
+  async markReplayed(id: string, now: Date): Promise<boolean> {
+    try {
+      const result = await this.collection.updateOne({ _id: id }, { $set: { status: 'queued', error: null, updatedAt: now } });
+      return result.matchedCount === 1;
+    } catch (error) {
+      throw toDatastoreError('replayStripeEvent', error);
+    }
+  }
+
+  /** Events stored but never queued (Redis was down at receipt), received before `olderThan`. */
+  async unqueued(olderThan: Date, limit: number): Promise<StripeEventDocument[]> {
+    try {
+      return await this.collection.find({ status: 'received', receivedAt: { $lt: olderThan } }).sort({ receivedAt: 1 }).limit(limit).toArray();
+    } catch (error) {
+      throw toDatastoreError('listUnqueuedStripeEvents', error);
+    }
+  }
+
+  async list(query: StripeEventQuery): Promise<StripeEventDocument[]> {
+    const filter: Filter<StripeEventDocument> = {
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.type === undefined ? {} : { type: query.type }),
+      ...(query.after === undefined ? {} : { _id: { $gt: query.after } }),
+    };
+    try {
+      return await this.collection.find(filter).sort({ _id: 1 }).limit(query.limit).toArray();
+    } catch (error) {
+      throw toDatastoreError('listStripeEvents', error);
+    }
+  }
+
+  /** Deletes finished events (processed, ignored) received before `before`; failed ones stay for operators. */
+  async deleteFinishedBefore(before: Date): Promise<number> {
+    try {
+      const result = await this.collection.deleteMany({ status: { $in: ['processed', 'ignored'] }, receivedAt: { $lt: before } });
+      return result.deletedCount;
+    } catch (error) {
+      throw toDatastoreError('deleteStripeEvents', error);
+    }
+  }
+
+  async #update(operation: string, filter: Filter<StripeEventDocument>, set: Partial<StripeEventDocument>): Promise<void> {
+    try {
+      await this.collection.updateOne(filter, { $set: set });
+    } catch (error) {
+      throw toDatastoreError(operation, error);
+    }
+  }
+}

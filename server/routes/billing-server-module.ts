@@ -1,0 +1,62 @@
+/**
+ * The server's Stripe capability: the webhook (raw, before Koa), the admin routes for stored
+ * events, and the BullMQ producer both use, on a Redis connection of its own that fails fast
+ * (a webhook must answer quickly even when Redis is away; the worker sweeps what was not queued).
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { BILLING_QUEUE, billingJobOptions, stripeEventJobId } from '../../lib/billing/billing-jobs.js';
+import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
+import { MongoStripeEventStore } from '../../lib/store/mongo-stripe-event-store.js';
+import { AdminAuth } from '../auth/admin-auth.js';
+import { DEFAULT_STRIPE_WEBHOOK_CONFIG } from '../config.js';
+import { createRequestIds } from '../http/request-id.js';
+import type { ServerModule } from '../server-module.js';
+import { addStripeAdminRoutes } from './stripe-admin-routes.js';
+import { STRIPE_OPERATIONS } from './stripe-operations.js';
+import { createStripeWebhookHandler } from './stripe-webhook.js';
+
+/** The Stripe webhook and its admin routes. */
+export const billingServerModule: ServerModule = {
+  name: 'billing',
+  operations: STRIPE_OPERATIONS,
+  async start({ config, db, logger }) {
+    const stripe = config.stripe ?? DEFAULT_STRIPE_WEBHOOK_CONFIG;
+    const events = new MongoStripeEventStore({ db });
+    await events.ensureIndexes();
+    const connection = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    connection.on('error', (error: unknown) => logger.warn({ err: error }, 'redis connection error (billing queue)'));
+    // Connect in the background: a server without Redis still starts, and events wait in MongoDB.
+    connection.connect().catch(() => undefined);
+    const queue = new Queue(BILLING_QUEUE, { connection, prefix: config.queuePrefix ?? 'keyward' });
+    queue.on('error', (error: unknown) => logger.warn({ err: error }, 'billing queue error'));
+    const policy = { attempts: stripe.jobAttempts, backoffMs: stripe.jobBackoffMs };
+    const handleRaw = createStripeWebhookHandler({
+      config: stripe,
+      events,
+      logger,
+      requestIds: createRequestIds(),
+      enqueue: async (eventId) => {
+        await queue.add('stripe-event', { eventId }, billingJobOptions(policy, stripeEventJobId(eventId)));
+      },
+    });
+    return {
+      handleRaw,
+      addRoutes(router) {
+        addStripeAdminRoutes(router, {
+          events,
+          auth: new AdminAuth({ store: new MongoAdminTokenStore({ db }) }),
+          replay: async (eventId, jobId) => {
+            await queue.add('stripe-event', { eventId }, billingJobOptions(policy, jobId));
+          },
+        });
+      },
+      async stop() {
+        await queue.close().catch(() => undefined);
+        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+        else connection.disconnect();
+      },
+    };
+  },
+};

@@ -1,0 +1,192 @@
+/**
+ * Brings a subscription's license in line with what billing knows about it: decide (pure),
+ * apply the one change, decide again on fresh reads, until the decision is settled; then run
+ * the settled state's idempotent effects (e-mails, a recheck at the end of a payment grace, the
+ * dispute signal). Runs under the subscription's lock.
+ */
+import type { Logger } from 'pino';
+
+import type { AbuseSignal } from '../../lib/abuse/abuse-signal.js';
+import { decideBillingActions, type BillingEffect } from '../../lib/billing/decide-billing-actions.js';
+import type { SubscriptionState } from '../../lib/billing/subscription-state.js';
+import type { License } from '../../lib/lifecycle/license.js';
+import type { EmailOutbox } from '../../lib/mail/email-request.js';
+import type { Keyward } from '../../lib/service/create-keyward.js';
+import { DuplicateKeyError } from '../../lib/store/datastore-error.js';
+import type { MongoCustomerStore } from '../../lib/store/mongo-customer-store.js';
+import type { MongoSubscriptionStateStore } from '../../lib/store/mongo-subscription-state-store.js';
+import type { WorkerHooks } from '../worker-hooks.js';
+import { BillingJobError } from './billing-job-error.js';
+import type { StripeApiReader } from './stripe-api-reader.js';
+import type { SubscriptionLock } from './subscription-lock.js';
+
+/** What reconciling needs. */
+export interface ReconcileDependencies {
+  readonly keyward: Keyward;
+  readonly states: MongoSubscriptionStateStore;
+  readonly customers: MongoCustomerStore;
+  readonly outbox: EmailOutbox;
+  readonly lock: SubscriptionLock;
+  /** Stripe API reads, or `null` when no API key is configured. */
+  readonly stripe: StripeApiReader | null;
+  readonly hooks: WorkerHooks;
+  readonly logger: Logger;
+  readonly paymentGraceMs: number;
+  /** Queues a reconcile of the subscription at `at`. */
+  readonly scheduleRecheck: (subscriptionId: string, at: Date) => Promise<void>;
+  readonly clock: () => Date;
+}
+
+/** What a reconcile did: the changes it applied, and how it ended. */
+export interface ReconcileResult {
+  readonly changes: readonly string[];
+  readonly outcome: 'settled' | 'nothing_to_provision';
+  readonly code?: string;
+  readonly licenseId: string | null;
+}
+
+const MAX_STEPS = 12;
+
+/** Reconciles one subscription (see the module comment). */
+export async function reconcileSubscription(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
+  return deps.lock.run(subscriptionId, () => reconcileLocked(deps, subscriptionId, ref));
+}
+
+async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
+  const { keyward, states, logger } = deps;
+  const changes: string[] = [];
+  let lastRefusal: string | null = null;
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const now = deps.clock();
+    let state = await states.get(subscriptionId);
+    if ((state === null || state.snapshot === null) && deps.stripe !== null) {
+      // Checkout names the subscription only: read it as it is now (newer than any event so far).
+      await states.foldSnapshot(await deps.stripe.subscription(subscriptionId), now, 'api', now);
+      state = await states.get(subscriptionId);
+    }
+    if (state === null) throw new BillingJobError('SUBSCRIPTION_NOT_SEEN', `Nothing is known yet about subscription ${subscriptionId}.`, { retry: true });
+    const record = await keyward.licenses.findBySubscription(subscriptionId);
+    const license = record?.license ?? null;
+    const decision = decideBillingActions({ state, license, plans: keyward.plans, now, paymentGraceMs: deps.paymentGraceMs, ref });
+    switch (decision.outcome) {
+      case 'waiting':
+        throw new BillingJobError('SUBSCRIPTION_NOT_SEEN', `Subscription ${subscriptionId} has not been seen yet (no subscription event, no Stripe API key).`, { retry: true });
+      case 'refused':
+        throw new BillingJobError(decision.code, decision.message, { retry: false });
+      case 'nothing_to_provision':
+        return { changes, outcome: 'nothing_to_provision', code: decision.code, licenseId: null };
+      case 'settled':
+        if (license !== null) await runEffects(deps, state, license, decision.effects);
+        return { changes, outcome: 'settled', licenseId: license?.id ?? null };
+      case 'change':
+        break;
+    }
+    const { change } = decision;
+    if (change.type === 'issue') {
+      const customer = state.stripeCustomerId === null ? null : await deps.customers.findOrCreateByStripeId(state.stripeCustomerId, state.email, now);
+      let issued;
+      try {
+        issued = await keyward.licenses.issue({
+          planId: change.planId,
+          keyType: change.keyType,
+          customerId: customer?._id ?? null,
+          stripeSubscriptionId: subscriptionId,
+          ...(change.trialEndsAt === null ? { periodEndsAt: change.periodEndsAt } : { trial: true, trialEndsAt: change.trialEndsAt }),
+          cause: { actor: 'stripe', ref },
+        });
+      } catch (error) {
+        // Another worker issued it first (the unique subscription index): decide again on theirs.
+        if (error instanceof DuplicateKeyError) continue;
+        throw error;
+      }
+      if (!issued.ok) throw new BillingJobError('LICENSE_REFUSED', `Issuing failed: ${issued.refusal.code}: ${issued.refusal.message}`, { retry: false });
+      changes.push('issue');
+      continue;
+    }
+    if (license === null) continue;
+    const result = await keyward.licenses.apply(license.id, change.command);
+    if (result.ok) {
+      changes.push(change.command.type);
+      lastRefusal = null;
+      continue;
+    }
+    // A refusal after a fresh read is a real conflict (e.g. a downgrade with more seats bound than allowed).
+    const code = `${change.command.type}:${result.refusal.code}`;
+    if (code === lastRefusal) {
+      logger.warn({ subscriptionId, licenseId: license.id, refusal: result.refusal.code }, 'billing change refused');
+      throw new BillingJobError('LICENSE_REFUSED', `${change.command.type} refused: ${result.refusal.code}: ${result.refusal.message}`, { retry: false });
+    }
+    lastRefusal = code;
+  }
+  throw new BillingJobError('INTERNAL', `Subscription ${subscriptionId} did not settle in ${MAX_STEPS} steps.`, { retry: true });
+}
+
+async function reportTrial(deps: ReconcileDependencies, state: SubscriptionState, license: License, email: string | null): Promise<void> {
+  const hook = deps.hooks.onTrialStarted;
+  if (!hook) return;
+  let cardFingerprint: string | null = null;
+  const method = state.snapshot?.defaultPaymentMethod ?? null;
+  if (method !== null && deps.stripe !== null) {
+    try {
+      cardFingerprint = await deps.stripe.cardFingerprint(method);
+    } catch (error) {
+      deps.logger.warn({ err: error, subscriptionId: state.subscriptionId }, 'card fingerprint not read');
+    }
+  }
+  try {
+    await hook({
+      licenseId: license.id,
+      customerId: license.customerId ?? '',
+      email,
+      cardFingerprint,
+      deviceFingerprint: null,
+      ip: null,
+      stripeSubscriptionId: state.subscriptionId,
+      startedAt: license.createdAt,
+    });
+  } catch (error) {
+    deps.logger.warn({ err: error, licenseId: license.id }, 'trial registration hook failed');
+  }
+}
+
+async function runEffects(deps: ReconcileDependencies, state: SubscriptionState, license: License, effects: readonly BillingEffect[]): Promise<void> {
+  const now = deps.clock();
+  const customer = license.customerId === null ? null : await deps.customers.get(license.customerId);
+  const to = customer?.email ?? state.email;
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'email':
+        if (to === null) break;
+        await deps.outbox.enqueue({ kind: effect.kind, to, licenseId: license.id, customerId: license.customerId, dedupeKey: effect.dedupeKey, data: effect.data }, now);
+        break;
+      case 'recheck':
+        await deps.scheduleRecheck(state.subscriptionId, effect.at);
+        break;
+      case 'dispute_signal':
+        if (state.dispute && deps.hooks.onSignal) await deps.hooks.onSignal(disputeSignal(license, state.dispute, now));
+        break;
+      case 'trial_started':
+        await reportTrial(deps, state, license, to);
+        break;
+    }
+  }
+}
+
+/** The abuse signal of a payment dispute (deterministic id: one per license and dispute time). */
+export function disputeSignal(license: License, dispute: NonNullable<SubscriptionState['dispute']>, now: Date): AbuseSignal {
+  return {
+    id: `sig_payment_dispute_${license.id}_${dispute.at.getTime()}`,
+    kind: 'payment_dispute',
+    subject: { type: 'license', licenseId: license.id },
+    window: { start: dispute.at, end: dispute.at },
+    value: 1,
+    threshold: 1,
+    severity: 60,
+    evidence: {
+      details: { disputeId: dispute.disputeId, reason: dispute.reason, chargeId: dispute.chargeId, stripeEventId: dispute.ref },
+      firstSeen: dispute.at,
+      lastSeen: dispute.at,
+    },
+    detectedAt: now,
+  };
+}
