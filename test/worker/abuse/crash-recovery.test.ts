@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
@@ -17,7 +16,7 @@ import { RedisStreamEventSink } from '../../../server/events/redis-stream-event-
 import { mongoUrl, redisUrl, uniqueName } from '../../setup/services.js';
 import { startTestWorker } from '../../support/worker-fixture.js';
 import { countedEvents, countEntries, CountingProcessor, eventually } from './counting-processor.js';
-import { testEvent } from './test-events.js';
+import { connectTestStreams, testEvent } from './test-events.js';
 
 const PARTITIONS = 4;
 
@@ -33,12 +32,7 @@ describe('a consumer killed mid-batch', () => {
   it('loses nothing and double-counts nothing once another consumer reclaims its entries', async () => {
     const streamPrefix = uniqueName('events');
     const mongoDb = uniqueName('crash');
-    const redis = new Redis(redisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    await once(redis, 'ready');
-    onTestFinished(async () => {
-      await redis.del(...allStreamKeys(PARTITIONS, streamPrefix));
-      await redis.quit();
-    });
+    const redis = await connectTestStreams(PARTITIONS, streamPrefix);
     const sink = new RedisStreamEventSink({ redis, partitions: PARTITIONS, streamPrefix, logger: pino({ level: 'silent' }) });
     for (let i = 0; i < 400; i += 1) sink.append(testEvent(i));
     await sink.close();
@@ -98,12 +92,7 @@ describe('a consumer killed mid-batch', () => {
     const streamPrefix = uniqueName('events');
     const mongoDb = uniqueName('stuck');
     const events = { streamPrefix, partitions: PARTITIONS };
-    const redis = new Redis(redisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    await once(redis, 'ready');
-    onTestFinished(async () => {
-      await redis.del(...allStreamKeys(PARTITIONS, streamPrefix));
-      await redis.quit();
-    });
+    const redis = await connectTestStreams(PARTITIONS, streamPrefix);
     const sink = new RedisStreamEventSink({ redis, partitions: PARTITIONS, streamPrefix, logger: pino({ level: 'silent' }) });
     for (let i = 0; i < 200; i += 1) sink.append(testEvent(i));
     await sink.close();

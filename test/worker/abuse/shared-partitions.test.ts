@@ -3,21 +3,17 @@
  * connections) share the partitions: each gets its share, no partition is ever processed by two
  * at once, and a partition handed over on scale-out is not processed twice.
  */
-import { once } from 'node:events';
-
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import type { StreamEntry } from '../../../lib/abuse/event-batch-processor.js';
-import { allStreamKeys } from '../../../lib/events/stream-partition.js';
 import { createAbuseStreamModule } from '../../../worker/abuse/abuse-stream-module.js';
 import { RedisStreamEventSink } from '../../../server/events/redis-stream-event-sink.js';
 import type { WorkerContext } from '../../../worker/worker-module.js';
-import { redisUrl, uniqueName } from '../../setup/services.js';
+import { uniqueName } from '../../setup/services.js';
 import { startTestWorker } from '../../support/worker-fixture.js';
 import { countedEvents, CountingProcessor, eventually } from './counting-processor.js';
-import { testEvent } from './test-events.js';
+import { connectTestStreams, testEvent } from './test-events.js';
 
 const PARTITIONS = 6;
 
@@ -26,12 +22,7 @@ describe('two workers on one consumer group', () => {
     const streamPrefix = uniqueName('events');
     const mongoDb = uniqueName('shared');
     const events = { streamPrefix, partitions: PARTITIONS };
-    const redis = new Redis(redisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    await once(redis, 'ready');
-    onTestFinished(async () => {
-      await redis.del(...allStreamKeys(PARTITIONS, streamPrefix));
-      await redis.quit();
-    });
+    const redis = await connectTestStreams(PARTITIONS, streamPrefix);
     const sink = new RedisStreamEventSink({ redis, partitions: PARTITIONS, streamPrefix, batchSize: 50, logger: pino({ level: 'silent' }) });
     onTestFinished(() => sink.close(100));
 
