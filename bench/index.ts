@@ -35,3 +35,6 @@ console.table(await benchAbuseStream());
 console.log('\nAbuse detector (real Redis and MongoDB-wire started here; batches of 500 events over 10,000 licenses):');
 const { benchAbuseRules } = await import('./abuse-rules.bench.js');
 console.table(await benchAbuseRules());
+console.log('\nAbuse worker: stream consumer + AbuseDetector (embedded redis-server and MongoDB-wire, 16 partitions, 10,000 licenses):');
+const { benchAbuseWorker } = await import('./abuse-worker.bench.js');
+console.table(await benchAbuseWorker());
