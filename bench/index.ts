@@ -38,3 +38,6 @@ console.table(await benchAbuseRules());
 console.log('\nStripe webhook burst (server and billing worker in this process on embedded Redis and MongoDB-wire; 5,000 signed events, 50 senders):');
 const { benchBilling } = await import('./billing.bench.js');
 console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5_000)));
+console.log('\nAbuse worker: stream consumer + AbuseDetector (embedded redis-server and MongoDB-wire, 16 partitions, 10,000 licenses):');
+const { benchAbuseWorker } = await import('./abuse-worker.bench.js');
+console.table(await benchAbuseWorker());

@@ -2,7 +2,7 @@
  * Whether an address can be placed on a map at all. Private, loopback, link-local, shared (CGN)
  * and documentation ranges are counted apart by the geo-spread rule, never as a country.
  */
-import { parseIpAddress } from './ip-address.js';
+import { parseIpAddress, type IpAddress } from './ip-address.js';
 
 /** `public`: routable on the Internet; `private`: a reserved range; `invalid`: not an address. */
 export type AddressScope = 'public' | 'private' | 'invalid';
@@ -27,10 +27,13 @@ const IPV4_RESERVED: readonly (readonly [number, number])[] = [
 /** The scope of an address in text form (IPv4-mapped IPv6 is judged as IPv4). */
 export function addressScopeOf(ip: string): AddressScope {
   const address = parseIpAddress(ip);
-  if (!address) return 'invalid';
+  return address ? scopeOfAddress(address) : 'invalid';
+}
+
+/** The scope of a parsed address, for callers that parsed it already. */
+export function scopeOfAddress(address: IpAddress): Exclude<AddressScope, 'invalid'> {
   if (address.version === 4) {
-    const [a, b, c, d] = address.octets;
-    const value = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    const value = ipv4Value(address.octets);
     const reserved = IPV4_RESERVED.some(([base, bits]) => value >>> (32 - bits) === base >>> (32 - bits));
     return reserved ? 'private' : 'public';
   }
@@ -42,4 +45,10 @@ export function addressScopeOf(ip: string): AddressScope {
   if ((first & 0xff00) === 0xff00) return 'private'; // ff00::/8 multicast
   if (first === 0x2001 && address.groups[1] === 0x0db8) return 'private'; // 2001:db8::/32 documentation
   return 'public';
+}
+
+/** An IPv4 address as an unsigned 32-bit number. */
+export function ipv4Value(octets: readonly [number, number, number, number]): number {
+  const [a, b, c, d] = octets;
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }

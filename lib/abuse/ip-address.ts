@@ -18,6 +18,9 @@ const HEX_GROUP = /^[0-9a-f]{1,4}$/;
  * dropped; IPv4-mapped IPv6 becomes IPv4.
  */
 export function parseIpAddress(text: string): IpAddress | null {
+  // Most addresses are plain dotted IPv4: read those without trimming, lower-casing or a regex.
+  const quick = parseDottedQuad(text);
+  if (quick) return quick;
   const input = text.trim().toLowerCase();
   const v4 = parseIpv4(input);
   if (v4) return v4;
@@ -35,6 +38,28 @@ export function parseIpAddress(text: string): IpAddress | null {
 /** The canonical text of an address: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
 export function formatIpAddress(address: IpAddress): string {
   return address.version === 4 ? address.octets.join('.') : formatIpv6(address.groups);
+}
+
+/** Exactly `d.d.d.d` (1-3 digits each, at most 255), or null; other spellings go the long way. */
+function parseDottedQuad(text: string): IpAddress | null {
+  const octets: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i += 1) {
+    const code = i === text.length ? 46 : text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || value > 255 || octets.length === 4) return null;
+      octets.push(value);
+      value = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57 && digits < 3) {
+      value = value * 10 + (code - 48);
+      digits += 1;
+    } else {
+      return null;
+    }
+  }
+  return octets.length === 4 ? { version: 4, octets: octets as [number, number, number, number] } : null;
 }
 
 function parseIpv4(input: string): IpAddress | null {

@@ -6,7 +6,7 @@
 import geoip from 'geoip-lite';
 import { LRUCache } from 'lru-cache';
 
-import { addressScopeOf } from '../abuse/address-scope.js';
+import { ipv4Value, scopeOfAddress } from '../abuse/address-scope.js';
 import { formatIpAddress, parseIpAddress } from '../abuse/ip-address.js';
 
 /** A country (ISO 3166-1 alpha-2), or why there is none. */
@@ -42,12 +42,12 @@ export class CountryLookup {
   }
 
   #lookup(ip: string): AddressLocation {
-    const scope = addressScopeOf(ip);
-    if (scope === 'invalid') return UNKNOWN;
-    if (scope === 'private') return PRIVATE;
+    // Parsed once: the scope and geoip-lite's IPv4 search both work on the parsed address
+    // (geoip-lite takes an IPv4 address as a number, which skips its own text parsing).
     const address = parseIpAddress(ip);
-    // geoip-lite reads IPv4-mapped IPv6 itself, but the canonical text saves it a second parse.
-    const found = address ? geoip.lookup(formatIpAddress(address)) : null;
+    if (!address) return UNKNOWN;
+    if (scopeOfAddress(address) === 'private') return PRIVATE;
+    const found = geoip.lookup(address.version === 4 ? ipv4Value(address.octets) : formatIpAddress(address));
     return found && found.country !== '' ? { kind: 'country', country: found.country } : UNKNOWN;
   }
 }
