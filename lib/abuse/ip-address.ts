@@ -40,7 +40,7 @@ export function formatIpAddress(address: IpAddress): string {
   return address.version === 4 ? address.octets.join('.') : formatIpv6(address.groups);
 }
 
-/** Exactly `d.d.d.d` (1-3 digits each, at most 255), or null; other spellings go the long way. */
+/** Exactly `d.d.d.d` (1-3 digits each, no leading zero, at most 255), or null; other spellings go the long way. */
 function parseDottedQuad(text: string): IpAddress | null {
   const octets: number[] = [];
   let value = 0;
@@ -53,6 +53,8 @@ function parseDottedQuad(text: string): IpAddress | null {
       value = 0;
       digits = 0;
     } else if (code >= 48 && code <= 57 && digits < 3) {
+      // A leading zero (`010`) is octal to some parsers: no quick answer (the long way refuses it).
+      if (digits === 1 && value === 0) return null;
       value = value * 10 + (code - 48);
       digits += 1;
     } else {
