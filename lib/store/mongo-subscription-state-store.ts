@@ -172,10 +172,12 @@ export class MongoSubscriptionStateStore {
    * replaces the stored one only when it is newer.
    */
   async foldSnapshot(snapshot: SubscriptionSnapshot, at: Date, ref: string, now: Date, deleted = false): Promise<void> {
-    await this.#ensure(snapshot.subscriptionId, now);
     const key = snapshotKey(at, deleted, ref);
     const customer = snapshot.stripeCustomerId === null ? {} : { stripeCustomerId: snapshot.stripeCustomerId };
-    await this.#update(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, { snapshotKey: { $lt: key } });
+    // One round trip: a guarded upsert. A duplicate key means the document exists and the guard
+    // did not match (a newer snapshot is stored) or a concurrent first fold inserted it between
+    // match and insert; the guarded update settles both.
+    await this.#upsert(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, now, { snapshotKey: { $lt: key } });
   }
 
   /** Deletes the state of subscriptions untouched since `before` whose license is gone (retention). */
@@ -187,27 +189,17 @@ export class MongoSubscriptionStateStore {
     }
   }
 
-  /** An unguarded update that creates the document when missing (one round trip). */
-  async #upsert(subscriptionId: string, update: UpdateFilter<SubscriptionDocument>, now: Date): Promise<void> {
+  /** An update (guarded by `guard`, default none) that creates the document when missing (one round trip). */
+  async #upsert(subscriptionId: string, update: UpdateFilter<SubscriptionDocument>, now: Date, guard: Record<string, unknown> = {}): Promise<void> {
     const touched = new Set(Object.values(update).flatMap((fields) => Object.keys(fields as object)));
     const defaults = Object.fromEntries(Object.entries(freshDocument(subscriptionId, now)).filter(([field]) => field !== '_id' && !touched.has(field)));
     try {
-      await this.collection.updateOne({ _id: subscriptionId }, { ...update, $setOnInsert: defaults }, { upsert: true });
+      await this.collection.updateOne({ _id: subscriptionId, ...guard }, { ...update, $setOnInsert: defaults }, { upsert: true });
     } catch (error) {
       const mapped = toDatastoreError('foldSubscription', error);
       // Two first events at once: the loser's upsert collides with the winner's insert; apply again.
       if (!(mapped instanceof DuplicateKeyError)) throw mapped;
-      await this.#update(subscriptionId, update);
-    }
-  }
-
-  async #ensure(subscriptionId: string, now: Date): Promise<void> {
-    const fresh = freshDocument(subscriptionId, now);
-    try {
-      await this.collection.insertOne(fresh);
-    } catch (error) {
-      const mapped = toDatastoreError('createSubscription', error);
-      if (!(mapped instanceof DuplicateKeyError)) throw mapped;
+      await this.#update(subscriptionId, update, guard);
     }
   }
 
