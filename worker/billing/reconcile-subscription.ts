@@ -1,8 +1,9 @@
 /**
  * Brings a subscription's license in line with what billing knows about it: decide (pure),
- * apply the one change, decide again on fresh reads, until the decision is settled; then run
+ * apply the one change, decide again on what it wrote, until the decision is settled; then run
  * the settled state's idempotent effects (e-mails, a recheck at the end of a payment grace, the
- * dispute signal). Runs under the subscription's lock.
+ * dispute signal). Runs under the subscription's lock, which every write of the subscription's
+ * state and license by billing holds, so what this job read or wrote stays current meanwhile.
  */
 import type { Logger } from 'pino';
 
@@ -48,23 +49,33 @@ export interface ReconcileResult {
 
 const MAX_STEPS = 12;
 
-/** Reconciles one subscription (see the module comment). */
-export async function reconcileSubscription(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
-  return deps.lock.run(subscriptionId, () => reconcileLocked(deps, subscriptionId, ref));
+/**
+ * Reconciles one subscription (see the module comment). `fold`, when given, writes an event into
+ * the subscription's state under the lock first and answers the state after it (or `null`), so
+ * the first decision needs no read: every state write happens under this lock, so that state is
+ * the current one.
+ */
+export async function reconcileSubscription(
+  deps: ReconcileDependencies,
+  subscriptionId: string,
+  ref: string,
+  fold?: () => Promise<SubscriptionState | null>,
+): Promise<ReconcileResult> {
+  return deps.lock.run(subscriptionId, async () => reconcileLocked(deps, subscriptionId, ref, fold === undefined ? null : await fold()));
 }
 
-async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
+async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: string, ref: string, folded: SubscriptionState | null): Promise<ReconcileResult> {
   const { keyward, states, logger } = deps;
   const changes: string[] = [];
   let lastRefusal: string | null = null;
   // What this job itself just wrote (the license it issued or changed, under the lock), so the
-  // next decision needs no re-read. The state is not re-read either: a concurrent fold (outside
-  // the lock) is followed by its own job's reconcile, which takes the lock after this one.
+  // next decision needs no re-read. The state is not re-read either: only holders of the lock
+  // write it (the fold above, the API read below).
   let known = null as { state: SubscriptionState; record: LicenseRecord } | null;
   let customer: CustomerDocument | null = null;
   for (let step = 0; step < MAX_STEPS; step++) {
     const now = deps.clock();
-    let state: SubscriptionState | null = known?.state ?? (await states.get(subscriptionId));
+    let state: SubscriptionState | null = known?.state ?? (step === 0 ? folded : null) ?? (await states.get(subscriptionId));
     if ((state === null || state.snapshot === null) && deps.stripe !== null) {
       // Checkout names the subscription only: read it as it is now (newer than any event so far).
       await states.foldSnapshot(await deps.stripe.subscription(subscriptionId), now, 'api', now);

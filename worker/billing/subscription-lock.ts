@@ -1,6 +1,6 @@
 /**
  * One holder at a time per subscription, across workers: a Redis key set with NX and an
- * expiry, released only by its holder (compare-and-delete). Decisions are taken on fresh reads
+ * expiry, released only by its holder (compare-and-delete). Decisions are taken on reads made
  * inside the lock, so two jobs about one subscription never act on each other's stale view.
  */
 import { randomBytes } from 'node:crypto';
