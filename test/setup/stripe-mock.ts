@@ -37,7 +37,10 @@ export async function startStripeMock(): Promise<StripeMock> {
   const executable = await findStripeMock();
   if (!executable) throw new Error('stripe-mock not found (STRIPE_MOCK_BIN, PATH, $GOPATH/bin): run scripts/setup.sh');
   const port = await findFreePort();
-  const child = await spawnSupervised({ executable, args: ['-http-addr', `127.0.0.1:${port}`], stopGraceMs: 5_000 });
+  // Its HTTPS listener defaults to port 12112, which another stripe-mock on a shared machine may hold.
+  let httpsPort = await findFreePort();
+  while (httpsPort === port) httpsPort = await findFreePort();
+  const child = await spawnSupervised({ executable, args: ['-http-addr', `127.0.0.1:${port}`, '-https-addr', `127.0.0.1:${httpsPort}`], stopGraceMs: 5_000 });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 200; attempt++) {
     if (child.hasEnded()) throw new Error(`stripe-mock ended: ${describeProcessEnd(await child.ended)}\n${child.recentOutput()}`);
