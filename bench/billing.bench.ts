@@ -6,7 +6,8 @@
  * store, enqueue, answer), and the time from acceptance to the license being updated (the
  * event's `processedAt` minus its `receivedAt`), p50 and p99, with the time to drain the burst.
  *
- * Alone: `node --import tsx bench/billing.bench.ts` (BILLING_BENCH_EVENTS changes the burst).
+ * Alone: `node --import tsx bench/billing.bench.ts` (BILLING_BENCH_EVENTS changes the burst,
+ * BILLING_BENCH_CONCURRENCY the worker's concurrency, BILLING_BENCH_WORKER=0 leaves the worker out).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -54,7 +55,7 @@ function burst(count: number): string[] {
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /** Runs the burst and returns the figures. */
-export async function benchBilling(count = 5_000, senders = 50, withWorker = true): Promise<BillingBenchRow[]> {
+export async function benchBilling(count = 5_000, senders = 50, withWorker = true, concurrency?: number): Promise<BillingBenchRow[]> {
   const services = await startLocalServices({ persistent: false });
   const { privateKey } = generateTokenKeyPair();
   const queuePrefix = 'bench';
@@ -91,7 +92,7 @@ export async function benchBilling(count = 5_000, senders = 50, withWorker = tru
       expiryGraceMs: 0,
       events: { streamPrefix: 'bench:events', partitions: 16 },
       queuePrefix,
-      billing: DEFAULT_BILLING_CONFIG,
+      billing: { ...DEFAULT_BILLING_CONFIG, ...(concurrency === undefined ? {} : { concurrency }) },
     },
     { modules: withWorker ? [billingModule] : [], logger },
   );
@@ -157,5 +158,6 @@ export async function benchBilling(count = 5_000, senders = 50, withWorker = tru
 }
 
 if (isEntryPoint(import.meta.url)) {
-  console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5_000), 50, process.env['BILLING_BENCH_WORKER'] !== '0'));
+  const concurrency = process.env['BILLING_BENCH_CONCURRENCY'];
+  console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5_000), 50, process.env['BILLING_BENCH_WORKER'] !== '0', concurrency === undefined ? undefined : Number(concurrency)));
 }

@@ -66,25 +66,28 @@ export class MongoCustomerStore {
    */
   async findOrCreateByStripeId(stripeCustomerId: string, email: string | null, now: Date): Promise<CustomerDocument> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const found = await this.findByStripeId(stripeCustomerId);
-      if (found) {
-        if (email === null || found.email === email) return found;
-        try {
-          await this.collection.updateOne({ _id: found._id }, { $set: { email, updatedAt: now } });
-        } catch (error) {
-          throw toDatastoreError('updateCustomer', error);
-        }
-        return { ...found, email, updatedAt: now };
-      }
-      const created: CustomerDocument = { _id: newId('cus', now), stripeCustomerId, email, createdAt: now, updatedAt: now };
+      let found: CustomerDocument | null;
       try {
-        await this.collection.insertOne(created);
-        return created;
+        // Found or created in one round trip (the fields are written only when it is created).
+        found = await this.collection.findOneAndUpdate(
+          { stripeCustomerId },
+          { $setOnInsert: { _id: newId('cus', now), email, createdAt: now, updatedAt: now } },
+          { upsert: true, returnDocument: 'after' },
+        );
       } catch (error) {
-        const mapped = toDatastoreError('createCustomer', error);
-        // Another worker created it first: read theirs.
-        if (!(mapped instanceof DuplicateKeyError)) throw mapped;
+        const mapped = toDatastoreError('findOrCreateCustomer', error);
+        // Another worker created it between our match and insert: read theirs on the next try.
+        if (mapped instanceof DuplicateKeyError) continue;
+        throw mapped;
       }
+      if (found === null) continue;
+      if (email === null || found.email === email) return found;
+      try {
+        await this.collection.updateOne({ _id: found._id }, { $set: { email, updatedAt: now } });
+      } catch (error) {
+        throw toDatastoreError('updateCustomer', error);
+      }
+      return { ...found, email, updatedAt: now };
     }
     throw toDatastoreError('findOrCreateCustomer', new Error('customer kept changing'));
   }

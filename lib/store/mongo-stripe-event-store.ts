@@ -3,7 +3,7 @@
  * so a retried delivery is stored once. Each document records how processing went (status,
  * attempts, last error), which is the dead-letter view operators read and replay from.
  */
-import type { Collection, Db, Filter } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
 
@@ -67,6 +67,24 @@ export interface StripeEventQuery {
   readonly limit: number;
 }
 
+function newDocument(event: NewStripeEvent, now: Date): StripeEventDocument {
+  return {
+    _id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode,
+    body: event.body,
+    status: 'received',
+    attempts: 0,
+    error: null,
+    outcome: null,
+    subscriptionId: null,
+    receivedAt: now,
+    updatedAt: now,
+    processedAt: null,
+  };
+}
+
 /** Stripe events on MongoDB. Call {@link MongoStripeEventStore.ensureIndexes} once at start-up. */
 export class MongoStripeEventStore {
   readonly collection: Collection<StripeEventDocument>;
@@ -87,26 +105,37 @@ export class MongoStripeEventStore {
   /** Stores the event unless it is known; `created: false` for a repeated delivery. */
   async insert(event: NewStripeEvent, now: Date): Promise<{ created: boolean }> {
     try {
-      await this.collection.insertOne({
-        _id: event.id,
-        type: event.type,
-        created: event.created,
-        livemode: event.livemode,
-        body: event.body,
-        status: 'received',
-        attempts: 0,
-        error: null,
-        outcome: null,
-        subscriptionId: null,
-        receivedAt: now,
-        updatedAt: now,
-        processedAt: null,
-      });
+      await this.collection.insertOne(newDocument(event, now));
       return { created: true };
     } catch (error) {
       const mapped = toDatastoreError('insertStripeEvent', error);
       if (mapped instanceof DuplicateKeyError) return { created: false };
       throw mapped;
+    }
+  }
+
+  /**
+   * Stores several events (each with its receipt time) in one round trip (unordered: one event's failure does not stop the
+   * others). One answer per event, in order: `created` (`false` for a repeated delivery, also
+   * within the batch) or the error that kept that event from being stored.
+   */
+  async insertMany(events: ReadonlyArray<{ readonly event: NewStripeEvent; readonly now: Date }>): Promise<Array<{ ok: true; created: boolean } | { ok: false; error: Error }>> {
+    if (events.length === 0) return [];
+    try {
+      await this.collection.insertMany(events.map(({ event, now }) => newDocument(event, now)), { ordered: false });
+      return events.map(() => ({ ok: true, created: true }));
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw toDatastoreError('insertStripeEvents', error);
+      const failed = new Map<number, Error>();
+      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      for (const writeError of writeErrors) failed.set(writeError.index, toDatastoreError('insertStripeEvent', { code: writeError.code, message: writeError.errmsg }));
+      // A failure the server did not tie to a document (e.g. the connection dropped): nothing is known stored.
+      if (failed.size === 0) throw toDatastoreError('insertStripeEvents', error);
+      return events.map((_, index) => {
+        const failure = failed.get(index);
+        if (failure === undefined) return { ok: true, created: true };
+        return failure instanceof DuplicateKeyError ? { ok: true, created: false } : { ok: false, error: failure };
+      });
     }
   }
 

@@ -116,8 +116,12 @@ export class MongoSubscriptionStateStore {
     return this.#idWhere('findSubscriptionByInvoice', { invoiceIds: invoiceId });
   }
 
-  /** Folds one event into the state of its subscription. */
-  async fold(subscriptionId: string, event: FoldableEvent, now: Date): Promise<void> {
+  /**
+   * Folds one event into the state of its subscription. Answers the state right after the fold
+   * when its single round trip returned it (saves the caller a read), else `null` (events that
+   * take several updates, or a fold that lost a race and was applied again).
+   */
+  async fold(subscriptionId: string, event: FoldableEvent, now: Date): Promise<SubscriptionState | null> {
     const customer = (id: string | null, email: string | null) => ({
       ...(id === null ? {} : { stripeCustomerId: id }),
       ...(email === null ? {} : { email }),
@@ -126,13 +130,12 @@ export class MongoSubscriptionStateStore {
       case 'checkout_completed':
         return this.#upsert(subscriptionId, { $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now } }, now);
       case 'subscription_changed': {
-        await this.foldSnapshot(event.snapshot, event.created, event.eventId, now, event.deleted);
-        if (event.deleted) {
-          // $min would keep a null (BSON orders null first): set it when unset, else keep the earliest.
-          await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: null });
-          await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: { $gt: event.created } });
-        }
-        return;
+        const folded = await this.foldSnapshot(event.snapshot, event.created, event.eventId, now, event.deleted);
+        if (!event.deleted) return folded;
+        // $min would keep a null (BSON orders null first): set it when unset, else keep the earliest.
+        await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: null });
+        await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: { $gt: event.created } });
+        return null;
       }
       case 'invoice_paid':
         return this.#upsert(
@@ -154,16 +157,18 @@ export class MongoSubscriptionStateStore {
           now,
         );
       case 'charge_refunded':
-        if (!event.fullyRefunded) return;
+        if (!event.fullyRefunded) return null;
         await this.#upsert(subscriptionId, { $addToSet: { chargeIds: event.chargeId } }, now);
-        return this.#update(subscriptionId, { $set: { refund: { at: event.created, ref: event.chargeId }, updatedAt: now } }, { refund: null });
+        await this.#update(subscriptionId, { $set: { refund: { at: event.created, ref: event.chargeId }, updatedAt: now } }, { refund: null });
+        return null;
       case 'dispute_created':
         await this.#upsert(subscriptionId, { $addToSet: { chargeIds: event.chargeId } }, now);
-        return this.#update(
+        await this.#update(
           subscriptionId,
           { $set: { dispute: { at: event.created, ref: event.eventId, disputeId: event.disputeId, reason: event.reason, chargeId: event.chargeId }, updatedAt: now } },
           { dispute: null },
         );
+        return null;
     }
   }
 
@@ -171,11 +176,13 @@ export class MongoSubscriptionStateStore {
    * Folds a snapshot taken at `at` (an event's `created`, or the time of an API read): it
    * replaces the stored one only when it is newer.
    */
-  async foldSnapshot(snapshot: SubscriptionSnapshot, at: Date, ref: string, now: Date, deleted = false): Promise<void> {
-    await this.#ensure(snapshot.subscriptionId, now);
+  async foldSnapshot(snapshot: SubscriptionSnapshot, at: Date, ref: string, now: Date, deleted = false): Promise<SubscriptionState | null> {
     const key = snapshotKey(at, deleted, ref);
     const customer = snapshot.stripeCustomerId === null ? {} : { stripeCustomerId: snapshot.stripeCustomerId };
-    await this.#update(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, { snapshotKey: { $lt: key } });
+    // One round trip: a guarded upsert. A duplicate key means the document exists and the guard
+    // did not match (a newer snapshot is stored) or a concurrent first fold inserted it between
+    // match and insert; the guarded update settles both.
+    return this.#upsert(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, now, { snapshotKey: { $lt: key } });
   }
 
   /** Deletes the state of subscriptions untouched since `before` whose license is gone (retention). */
@@ -187,27 +194,23 @@ export class MongoSubscriptionStateStore {
     }
   }
 
-  /** An unguarded update that creates the document when missing (one round trip). */
-  async #upsert(subscriptionId: string, update: UpdateFilter<SubscriptionDocument>, now: Date): Promise<void> {
+  /**
+   * An update (guarded by `guard`, default none) that creates the document when missing, in one
+   * round trip that also answers the state after it; `null` when it had to be applied again.
+   */
+  async #upsert(subscriptionId: string, update: UpdateFilter<SubscriptionDocument>, now: Date, guard: Record<string, unknown> = {}): Promise<SubscriptionState | null> {
     const touched = new Set(Object.values(update).flatMap((fields) => Object.keys(fields as object)));
     const defaults = Object.fromEntries(Object.entries(freshDocument(subscriptionId, now)).filter(([field]) => field !== '_id' && !touched.has(field)));
     try {
-      await this.collection.updateOne({ _id: subscriptionId }, { ...update, $setOnInsert: defaults }, { upsert: true });
+      const document = await this.collection.findOneAndUpdate({ _id: subscriptionId, ...guard }, { ...update, $setOnInsert: defaults }, { upsert: true, returnDocument: 'after' });
+      return document === null ? null : toState(document);
     } catch (error) {
       const mapped = toDatastoreError('foldSubscription', error);
-      // Two first events at once: the loser's upsert collides with the winner's insert; apply again.
+      // Two first events at once: the loser's upsert collides with the winner's insert (or the
+      // guard refused an older snapshot): apply again as a plain guarded update.
       if (!(mapped instanceof DuplicateKeyError)) throw mapped;
-      await this.#update(subscriptionId, update);
-    }
-  }
-
-  async #ensure(subscriptionId: string, now: Date): Promise<void> {
-    const fresh = freshDocument(subscriptionId, now);
-    try {
-      await this.collection.insertOne(fresh);
-    } catch (error) {
-      const mapped = toDatastoreError('createSubscription', error);
-      if (!(mapped instanceof DuplicateKeyError)) throw mapped;
+      await this.#update(subscriptionId, update, guard);
+      return null;
     }
   }
 

@@ -8,9 +8,10 @@ import { Redis } from 'ioredis';
 
 import { BILLING_QUEUE, billingJobOptions, stripeEventJobId } from '../../lib/billing/billing-jobs.js';
 import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
-import { MongoStripeEventStore } from '../../lib/store/mongo-stripe-event-store.js';
+import { MongoStripeEventStore, type NewStripeEvent } from '../../lib/store/mongo-stripe-event-store.js';
 import { AdminAuth } from '../auth/admin-auth.js';
 import { DEFAULT_STRIPE_WEBHOOK_CONFIG } from '../config.js';
+import { GroupCommit } from '../http/group-commit.js';
 import { createRequestIds } from '../http/request-id.js';
 import type { ServerModule } from '../server-module.js';
 import { addStripeAdminRoutes } from './stripe-admin-routes.js';
@@ -32,14 +33,23 @@ export const billingServerModule: ServerModule = {
     const queue = new Queue(BILLING_QUEUE, { connection, prefix: config.queuePrefix ?? 'keyward' });
     queue.on('error', (error: unknown) => logger.warn({ err: error }, 'billing queue error'));
     const policy = { attempts: stripe.jobAttempts, backoffMs: stripe.jobBackoffMs };
+    // A burst of deliveries is stored with one insert and queued with one BullMQ addBulk per
+    // batch; each request still answers only after its own event is stored.
+    const inserts = new GroupCommit<{ event: NewStripeEvent; now: Date }, { created: boolean }>({
+      write: async (items) => events.insertMany(items).then((results) => results.map((result) => (result.ok ? { ok: true, value: { created: result.created } } : result))),
+    });
+    const adds = new GroupCommit<string, void>({
+      write: async (eventIds) => {
+        await queue.addBulk(eventIds.map((eventId) => ({ name: 'stripe-event', data: { eventId }, opts: billingJobOptions(policy, stripeEventJobId(eventId)) })));
+        return eventIds.map(() => ({ ok: true, value: undefined }));
+      },
+    });
     const handleRaw = createStripeWebhookHandler({
       config: stripe,
-      events,
+      store: (event, now) => inserts.submit({ event, now }),
       logger,
       requestIds: createRequestIds(),
-      enqueue: async (eventId) => {
-        await queue.add('stripe-event', { eventId }, billingJobOptions(policy, stripeEventJobId(eventId)));
-      },
+      enqueue: (eventId) => adds.submit(eventId),
     });
     return {
       handleRaw,

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import Stripe from 'stripe';
 
-import type { MongoStripeEventStore } from '../../lib/store/mongo-stripe-event-store.js';
+import type { NewStripeEvent } from '../../lib/store/mongo-stripe-event-store.js';
 import type { StripeWebhookConfig } from '../config.js';
 import { ApiError } from '../http/api-error.js';
 import { errorAnswer } from '../http/error-answer.js';
@@ -21,7 +21,8 @@ export const STRIPE_WEBHOOK_PATH = '/v1/stripe/webhook';
 /** Options for {@link createStripeWebhookHandler}. */
 export interface StripeWebhookOptions {
   readonly config: StripeWebhookConfig;
-  readonly events: MongoStripeEventStore;
+  /** Stores the event durably (once by its id; `created: false` for a repeated delivery). Resolves only once stored. */
+  readonly store: (event: NewStripeEvent, now: Date) => Promise<{ created: boolean }>;
   /** Queues the event's job; may fail (Redis down): the event is stored and swept later. */
   readonly enqueue: (eventId: string) => Promise<void>;
   readonly logger: Logger;
@@ -69,7 +70,7 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 
 /** The webhook as a raw handler: answers its path and returns true, leaves anything else (false). */
 export function createStripeWebhookHandler(options: StripeWebhookOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const { config, events, enqueue, logger, requestIds } = options;
+  const { config, store, enqueue, logger, requestIds } = options;
   const clock = options.clock ?? (() => new Date());
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 1_000;
 
@@ -100,7 +101,7 @@ export function createStripeWebhookHandler(options: StripeWebhookOptions): (requ
     }
     if (!isEventEnvelope(event)) throw new ApiError('INVALID_REQUEST', 'The body is not a Stripe event (id evt_…, type, created).');
     const now = clock();
-    const { created } = await events.insert(
+    const { created } = await store(
       { id: event.id, type: event.type, created: new Date(event.created * 1000), livemode: event.livemode === true, body: raw.toString('utf8') },
       now,
     );

@@ -69,11 +69,14 @@ export async function processStripeEvent(deps: ProcessEventDependencies, eventId
     return { status: 'processed', subscriptionId, outcome: 'PARTIAL_REFUND', reconcile: null };
   }
   const now = deps.clock();
-  await deps.states.fold(subscriptionId, event, now);
-  if (event.type === 'checkout_completed' && event.stripeCustomerId !== null) {
-    await deps.customers.findOrCreateByStripeId(event.stripeCustomerId, event.email, now);
-  }
-  const reconcile = await reconcileSubscription(deps, subscriptionId, event.eventId);
+  // The fold runs under the subscription's lock, so its answer is the current state (no re-read).
+  const reconcile = await reconcileSubscription(deps, subscriptionId, event.eventId, async () => {
+    const folded = await deps.states.fold(subscriptionId, event, now);
+    if (event.type === 'checkout_completed' && event.stripeCustomerId !== null) {
+      await deps.customers.findOrCreateByStripeId(event.stripeCustomerId, event.email, now);
+    }
+    return folded;
+  });
   const outcome = reconcile.code ?? (reconcile.changes.length === 0 ? 'unchanged' : reconcile.changes.join(','));
   return { status: 'processed', subscriptionId, outcome, reconcile };
 }

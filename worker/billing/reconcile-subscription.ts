@@ -1,8 +1,9 @@
 /**
  * Brings a subscription's license in line with what billing knows about it: decide (pure),
- * apply the one change, decide again on fresh reads, until the decision is settled; then run
+ * apply the one change, decide again on what it wrote, until the decision is settled; then run
  * the settled state's idempotent effects (e-mails, a recheck at the end of a payment grace, the
- * dispute signal). Runs under the subscription's lock.
+ * dispute signal). Runs under the subscription's lock, which every write of the subscription's
+ * state and license by billing holds, so what this job read or wrote stays current meanwhile.
  */
 import type { Logger } from 'pino';
 
@@ -13,7 +14,8 @@ import type { License } from '../../lib/lifecycle/license.js';
 import type { EmailOutbox } from '../../lib/mail/email-request.js';
 import type { Keyward } from '../../lib/service/create-keyward.js';
 import { DuplicateKeyError } from '../../lib/store/datastore-error.js';
-import type { MongoCustomerStore } from '../../lib/store/mongo-customer-store.js';
+import type { LicenseRecord } from '../../lib/store/license-record.js';
+import type { CustomerDocument, MongoCustomerStore } from '../../lib/store/mongo-customer-store.js';
 import type { MongoSubscriptionStateStore } from '../../lib/store/mongo-subscription-state-store.js';
 import type { WorkerHooks } from '../worker-hooks.js';
 import { BillingJobError } from './billing-job-error.js';
@@ -47,25 +49,41 @@ export interface ReconcileResult {
 
 const MAX_STEPS = 12;
 
-/** Reconciles one subscription (see the module comment). */
-export async function reconcileSubscription(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
-  return deps.lock.run(subscriptionId, () => reconcileLocked(deps, subscriptionId, ref));
+/**
+ * Reconciles one subscription (see the module comment). `fold`, when given, writes an event into
+ * the subscription's state under the lock first and answers the state after it (or `null`), so
+ * the first decision needs no read: every state write happens under this lock, so that state is
+ * the current one.
+ */
+export async function reconcileSubscription(
+  deps: ReconcileDependencies,
+  subscriptionId: string,
+  ref: string,
+  fold?: () => Promise<SubscriptionState | null>,
+): Promise<ReconcileResult> {
+  return deps.lock.run(subscriptionId, async () => reconcileLocked(deps, subscriptionId, ref, fold === undefined ? null : await fold()));
 }
 
-async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: string, ref: string): Promise<ReconcileResult> {
+async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: string, ref: string, folded: SubscriptionState | null): Promise<ReconcileResult> {
   const { keyward, states, logger } = deps;
   const changes: string[] = [];
   let lastRefusal: string | null = null;
+  // What this job itself just wrote (the license it issued or changed, under the lock), so the
+  // next decision needs no re-read. The state is not re-read either: only holders of the lock
+  // write it (the fold above, the API read below).
+  let known = null as { state: SubscriptionState; record: LicenseRecord } | null;
+  let customer: CustomerDocument | null = null;
   for (let step = 0; step < MAX_STEPS; step++) {
     const now = deps.clock();
-    let state = await states.get(subscriptionId);
+    let state: SubscriptionState | null = known?.state ?? (step === 0 ? folded : null) ?? (await states.get(subscriptionId));
     if ((state === null || state.snapshot === null) && deps.stripe !== null) {
       // Checkout names the subscription only: read it as it is now (newer than any event so far).
       await states.foldSnapshot(await deps.stripe.subscription(subscriptionId), now, 'api', now);
       state = await states.get(subscriptionId);
     }
     if (state === null) throw new BillingJobError('SUBSCRIPTION_NOT_SEEN', `Nothing is known yet about subscription ${subscriptionId}.`, { retry: true });
-    const record = await keyward.licenses.findBySubscription(subscriptionId);
+    const record = known?.record ?? (await keyward.licenses.findBySubscription(subscriptionId));
+    known = null;
     const license = record?.license ?? null;
     const decision = decideBillingActions({ state, license, plans: keyward.plans, now, paymentGraceMs: deps.paymentGraceMs, ref });
     switch (decision.outcome) {
@@ -76,14 +94,14 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
       case 'nothing_to_provision':
         return { changes, outcome: 'nothing_to_provision', code: decision.code, licenseId: null };
       case 'settled':
-        if (license !== null) await runEffects(deps, state, license, decision.effects);
+        if (license !== null) await runEffects(deps, state, license, decision.effects, customer);
         return { changes, outcome: 'settled', licenseId: license?.id ?? null };
       case 'change':
         break;
     }
     const { change } = decision;
     if (change.type === 'issue') {
-      const customer = state.stripeCustomerId === null ? null : await deps.customers.findOrCreateByStripeId(state.stripeCustomerId, state.email, now);
+      customer = state.stripeCustomerId === null ? null : await deps.customers.findOrCreateByStripeId(state.stripeCustomerId, state.email, now);
       let issued;
       try {
         issued = await keyward.licenses.issue({
@@ -101,6 +119,7 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
       }
       if (!issued.ok) throw new BillingJobError('LICENSE_REFUSED', `Issuing failed: ${issued.refusal.code}: ${issued.refusal.message}`, { retry: false });
       changes.push('issue');
+      known = { state, record: issued.value.record };
       continue;
     }
     if (license === null) continue;
@@ -108,6 +127,7 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
     if (result.ok) {
       changes.push(change.command.type);
       lastRefusal = null;
+      known = { state, record: result.value };
       continue;
     }
     // A refusal after a fresh read is a real conflict (e.g. a downgrade with more seats bound than allowed).
@@ -149,9 +169,13 @@ async function reportTrial(deps: ReconcileDependencies, state: SubscriptionState
   }
 }
 
-async function runEffects(deps: ReconcileDependencies, state: SubscriptionState, license: License, effects: readonly BillingEffect[]): Promise<void> {
+/** Runs a settled decision's effects; `known` is a customer this job already read (saves a read when it is the license's). */
+async function runEffects(deps: ReconcileDependencies, state: SubscriptionState, license: License, effects: readonly BillingEffect[], known: CustomerDocument | null): Promise<void> {
+  if (effects.length === 0) return;
   const now = deps.clock();
-  const customer = license.customerId === null ? null : await deps.customers.get(license.customerId);
+  // Only e-mails and the trial report need the address.
+  const needsAddress = effects.some((effect) => effect.type === 'email' || effect.type === 'trial_started');
+  const customer = !needsAddress || license.customerId === null ? null : known?._id === license.customerId ? known : await deps.customers.get(license.customerId);
   const to = customer?.email ?? state.email;
   for (const effect of effects) {
     switch (effect.type) {

@@ -60,6 +60,17 @@ describe('POST /v1/stripe/webhook: storing', () => {
     expect(await billing.events.list({ limit: 10 })).toHaveLength(1);
   });
 
+  it('stores and queues every event of a concurrent burst (written in batches), each once, and answers each only for its own event', async () => {
+    const billing = await startBillingSystem();
+    const sent = Array.from({ length: 40 }, (_, i) => stripeEvent('customer.created', { id: `cus_burst${i}`, object: 'customer' }, new Date()));
+    const answers = await Promise.all([...sent, ...sent.slice(0, 10)].map((event) => postWebhook(billing.server.url, event)));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect(answers.map((answer) => answer.body['id'])).toEqual([...sent, ...sent.slice(0, 10)].map((event) => event.id));
+    expect(answers.filter((answer) => answer.body['duplicate'] === false)).toHaveLength(40);
+    const final = await Promise.all(sent.map((event) => billing.settled(event.id)));
+    expect(final.map((event) => [event.status, event.attempts])).toEqual(sent.map(() => ['ignored', 1]));
+  });
+
   it('stores and acknowledges an event type billing does not handle, and records it as ignored', async () => {
     const billing = await startBillingSystem();
     const sent = stripeEvent('customer.tax_id.created', { id: 'txi_1', object: 'tax_id' }, new Date());
