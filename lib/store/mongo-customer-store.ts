@@ -8,6 +8,7 @@ import type { Collection, Db } from 'mongodb';
 
 import { newId } from '../service/new-id.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** A customer as stored. */
 export interface CustomerDocument {
@@ -46,7 +47,7 @@ export class MongoCustomerStore {
 
   async get(id: string): Promise<CustomerDocument | null> {
     try {
-      return await this.collection.findOne({ _id: id });
+      return await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
     } catch (error) {
       throw toDatastoreError('getCustomer', error);
     }
@@ -54,7 +55,7 @@ export class MongoCustomerStore {
 
   async findByStripeId(stripeCustomerId: string): Promise<CustomerDocument | null> {
     try {
-      return await this.collection.findOne({ stripeCustomerId });
+      return await this.collection.findOne({ stripeCustomerId }, SNAPSHOT_READ);
     } catch (error) {
       throw toDatastoreError('findCustomer', error);
     }

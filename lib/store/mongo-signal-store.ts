@@ -8,6 +8,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 
 import type { AbuseSignal, SignalKind } from '../abuse/abuse-signal.js';
 import { toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** A stored signal: the {@link AbuseSignal} with its id as `_id`, and when it was first found. */
 export type SignalDocument = Omit<AbuseSignal, 'id'> & { _id: string; firstDetectedAt: Date };
@@ -69,7 +70,7 @@ export class MongoSignalStore {
 
   /** One signal by id, or `null`. */
   async get(id: string): Promise<AbuseSignal | null> {
-    const document = await this.collection.findOne({ _id: id });
+    const document = await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
     return document ? toSignal(document) : null;
   }
 

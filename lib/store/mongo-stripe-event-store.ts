@@ -6,6 +6,7 @@
 import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /**
  * Where an event is: `received` (stored; queued unless Redis was down), `queued` (queued by the
@@ -141,7 +142,7 @@ export class MongoStripeEventStore {
 
   async get(id: string): Promise<StripeEventDocument | null> {
     try {
-      return await this.collection.findOne({ _id: id });
+      return await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
     } catch (error) {
       throw toDatastoreError('getStripeEvent', error);
     }

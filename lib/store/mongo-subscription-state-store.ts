@@ -9,6 +9,7 @@ import type { Collection, Db, UpdateFilter } from 'mongodb';
 import type { BillingEvent, SubscriptionSnapshot } from '../billing/billing-event.js';
 import type { SubscriptionState } from '../billing/subscription-state.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { SNAPSHOT_READ } from './snapshot-read.js';
 
 interface SubscriptionDocument {
   _id: string;
@@ -99,7 +100,7 @@ export class MongoSubscriptionStateStore {
 
   async get(subscriptionId: string): Promise<SubscriptionState | null> {
     try {
-      const document = await this.collection.findOne({ _id: subscriptionId });
+      const document = await this.collection.findOne({ _id: subscriptionId }, SNAPSHOT_READ);
       return document ? toState(document) : null;
     } catch (error) {
       throw toDatastoreError('getSubscription', error);
