@@ -37,7 +37,8 @@ export async function startStripeMock(): Promise<StripeMock> {
   const executable = await findStripeMock();
   if (!executable) throw new Error('stripe-mock not found (STRIPE_MOCK_BIN, PATH, $GOPATH/bin): run scripts/setup.sh');
   const port = await findFreePort();
-  const child = await spawnSupervised({ executable, args: ['-http-addr', `127.0.0.1:${port}`], stopGraceMs: 5_000 });
+  const child = await spawnSupervised({ executable, // HTTPS on a port the system chooses: its default, 12112, is taken by any other stripe-mock on the machine.
+    args: ['-http-addr', `127.0.0.1:${port}`, '-https-addr', '127.0.0.1:'], stopGraceMs: 5_000 });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 200; attempt++) {
     if (child.hasEnded()) throw new Error(`stripe-mock ended: ${describeProcessEnd(await child.ended)}\n${child.recentOutput()}`);
