@@ -53,6 +53,8 @@ function parseDottedQuad(text: string): IpAddress | null {
       value = 0;
       digits = 0;
     } else if (code >= 48 && code <= 57 && digits < 3) {
+      // A leading zero (`010`) is ambiguous (octal to some parsers): not an address.
+      if (digits === 1 && value === 0) return null;
       value = value * 10 + (code - 48);
       digits += 1;
     } else {
