@@ -10,7 +10,7 @@
  * acquisition is inside. The raw XREADGROUP + XACK loop of this process is the baseline.
  *
  * Alone: `node --import tsx bench/abuse-workers.bench.ts` (BENCH_WORKER_EVENTS, default 300,000;
- * BENCH_WORKER_COUNTS, e.g. `1,2`).
+ * BENCH_WORKER_COUNTS, e.g. `1,2`; BENCH_CHILD_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -58,7 +58,7 @@ interface Child {
 }
 
 function startChild(options: ChildOptions): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./abuse-worker-child.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env['BENCH_CHILD_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL('./abuse-worker-child.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[worker ${options.index}] ${chunk.toString()}`));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   child.stdin.write(`${JSON.stringify(options)}\n`);
