@@ -23,7 +23,8 @@ import { isEntryPoint } from '../runtime/process-entry.js';
 import { RedisStreamEventSink } from '../server/events/redis-stream-event-sink.js';
 import { StreamConsumer } from '../worker/abuse/stream-consumer.js';
 
-const PARTITIONS = 16;
+/** Partitions of the streams every abuse bench fills. */
+export const PARTITIONS = 16;
 const silent = pino({ level: 'silent' });
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -82,7 +83,7 @@ function benchEvent(i: number, at: number): ValidationEvent {
 }
 
 /** Appends `count` events straight to the streams (pipelined XADD), as the sink would route them. */
-async function fill(redis: Redis, prefix: string, count: number, makeEvent: (i: number, at: number) => ValidationEvent): Promise<void> {
+export async function fill(redis: Redis, prefix: string, count: number, makeEvent: (i: number, at: number) => ValidationEvent): Promise<void> {
   const keys = allStreamKeys(PARTITIONS, prefix);
   for (let start = 0; start < count; start += 5_000) {
     const pipeline = redis.pipeline();
@@ -101,14 +102,14 @@ function cpuSecondsSince(from: NodeJS.CpuUsage): number {
 }
 
 /** redis-server's CPU seconds so far (used_cpu_user + used_cpu_sys of INFO cpu). */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 /** The baseline: per partition, XREADGROUP COUNT batch + XACK until the stream is drained; all partitions concurrently on one connection. */
-async function rawLoop(redis: Redis, prefix: string, batchSize: number): Promise<{ rate: number; perCpuSecond: number; perRedisCpuSecond: number }> {
+export async function rawLoop(redis: Redis, prefix: string, batchSize: number): Promise<{ rate: number; perCpuSecond: number; perRedisCpuSecond: number }> {
   const keys = allStreamKeys(PARTITIONS, prefix);
   await Promise.all(keys.map((key) => redis.xgroup('CREATE', key, 'raw', '0', 'MKSTREAM')));
   let consumed = 0;

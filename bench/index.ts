@@ -41,3 +41,6 @@ console.table(await benchBilling(Number(process.env['BILLING_BENCH_EVENTS'] ?? 5
 console.log('\nAbuse worker: stream consumer + AbuseDetector (embedded redis-server and MongoDB-wire, 16 partitions, 10,000 licenses):');
 const { benchAbuseWorker } = await import('./abuse-worker.bench.js');
 console.table(await benchAbuseWorker());
+console.log('\nAbuse workers: N worker processes draining a pre-filled backlog (embedded redis-server and MongoDB-wire, 16 partitions, 10,000 licenses):');
+const { benchAbuseWorkers } = await import('./abuse-workers.bench.js');
+console.table(await benchAbuseWorkers());
