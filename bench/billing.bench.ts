@@ -17,11 +17,11 @@ import Stripe from 'stripe';
 import { startLocalServices } from '../embedded/local-services.js';
 import { loadPlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { MongoStripeEventStore } from '../lib/store/mongo-stripe-event-store.js';
-import { generateTokenKeyPair } from '../lib/tokens/validation-token.js';
 import { isEntryPoint } from '../runtime/process-entry.js';
-import { DEFAULT_STRIPE_WEBHOOK_CONFIG, type ServerConfig } from '../server/config.js';
+import { DEFAULT_STRIPE_WEBHOOK_CONFIG } from '../server/config.js';
 import { startServer } from '../server/main.js';
 import { billingServerModule } from '../server/routes/billing-server-module.js';
+import { BENCH_SECRETS, benchServerConfig } from './bench-server-config.js';
 import { DEFAULT_BILLING_CONFIG } from '../worker/billing/billing-config.js';
 import { billingModule } from '../worker/billing/billing-module.js';
 import { startWorker } from '../worker/main.js';
@@ -29,7 +29,7 @@ import { startWorker } from '../worker/main.js';
 const SECRET = 'whsec_bench_secret';
 const PRICE = 'price_bench_monthly';
 const plans = loadPlanCatalogue({ plans: [{ id: 'bench', rank: 1, limits: { maxActivations: 3, maxDomains: null, validationsPerMonth: null }, stripePriceIds: [PRICE] }] });
-const secrets = { digest: 'bench-digest-secret-0123456789abcdefghijklmnop', encryption: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90' };
+const secrets = BENCH_SECRETS;
 
 /** One row of the printed table. */
 export interface BillingBenchRow {
@@ -57,28 +57,8 @@ const percentile = (sorted: readonly number[], p: number): number => sorted[Math
 /** Runs the burst and returns the figures. */
 export async function benchBilling(count = 5_000, senders = 50, withWorker = true, concurrency?: number): Promise<BillingBenchRow[]> {
   const services = await startLocalServices({ persistent: false });
-  const { privateKey } = generateTokenKeyPair();
   const queuePrefix = 'bench';
-  const config: ServerConfig = {
-    port: 0,
-    host: '127.0.0.1',
-    redisUrl: services.redisUrl,
-    mongoUrl: services.mongoUrl,
-    mongoDb: 'bench_billing',
-    dataDir: '/nonexistent',
-    logLevel: 'silent',
-    secrets,
-    signing: { privateKey, keyId: 'bench', ttlSeconds: 259_200 },
-    plans,
-    trustedProxies: [],
-    bodyLimitBytes: 16_384,
-    rateLimits: { perIpPerMinute: 100_000_000, perKeyPerMinute: 100_000_000 },
-    cache: { maxStaleMs: 5_000, maxEntries: 200_000 },
-    expiryGraceMs: 0,
-    events: { streamPrefix: 'bench:events', partitions: 16, maxStreamLength: 100_000 },
-    queuePrefix,
-    stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: SECRET },
-  };
+  const config = benchServerConfig(services, { mongoDb: 'bench_billing', secrets, plans, queuePrefix, stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: SECRET } });
   const logger = pino({ level: 'silent' });
   const server = await startServer(config, { logger, modules: [billingServerModule] });
   const worker = await startWorker(

@@ -15,11 +15,10 @@ import Koa from 'koa';
 import { pino } from 'pino';
 
 import { startLocalServices } from '../embedded/local-services.js';
-import { generateTokenKeyPair } from '../lib/tokens/validation-token.js';
-import { DEFAULT_PLANS_FILE, readPlanCatalogue, type ServerConfig } from '../server/config.js';
 import { startServer, type RunningServer } from '../server/main.js';
 import { jsonBody } from '../server/http/json-body.js';
 import { runLoad, type LoadResult } from './autocannon-run.js';
+import { benchServerConfig } from './bench-server-config.js';
 
 /** One row of the printed table. */
 export interface HttpBenchRow {
@@ -64,26 +63,7 @@ function checkClean(name: string, result: LoadResult): void {
 /** Runs the HTTP benchmarks; `durationSeconds` per run (default 10). */
 export async function benchHttp(durationSeconds = 10): Promise<{ rows: HttpBenchRow[]; memory: Record<string, string> }> {
   const services = await startLocalServices({ persistent: false });
-  const { privateKey } = generateTokenKeyPair();
-  const config: ServerConfig = {
-    port: 0,
-    host: '127.0.0.1',
-    redisUrl: services.redisUrl,
-    mongoUrl: services.mongoUrl,
-    mongoDb: 'bench',
-    dataDir: '/nonexistent',
-    logLevel: 'silent',
-    secrets: { digest: 'bench-digest-secret-0123456789abcdefghijklmnop', encryption: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90' },
-    signing: { privateKey, keyId: 'bench', ttlSeconds: 259_200 },
-    plans: readPlanCatalogue(DEFAULT_PLANS_FILE),
-    trustedProxies: [],
-    bodyLimitBytes: 16_384,
-    rateLimits: { perIpPerMinute: 100_000_000, perKeyPerMinute: 100_000_000 },
-    cache: { maxStaleMs: 5_000, maxEntries: 200_000 },
-    expiryGraceMs: 0,
-    events: { streamPrefix: 'bench:events', partitions: 16, maxStreamLength: 100_000 },
-    queuePrefix: 'bench',
-  };
+  const config = benchServerConfig(services);
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   const stops: Array<() => Promise<void>> = [() => services.stop(), () => server.stop()];
   try {
