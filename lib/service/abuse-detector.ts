@@ -22,6 +22,7 @@ import { CountryLookup } from './country-lookup.js';
 import { LicenseFactsCache, type LicenseLookup, type PlanLookup } from './license-facts.js';
 import { TrialCyclingWatch } from './trial-cycling-watch.js';
 import { evaluateWindow, evidenceBuckets, slidingVelocity, windowSignal, windowSignalId } from './window-signal.js';
+import { RecentEventIds } from './recent-event-ids.js';
 
 /** Options for {@link AbuseDetector}. */
 export interface AbuseDetectorOptions {
@@ -66,6 +67,8 @@ export class AbuseDetector implements EventBatchProcessor {
   readonly #growth: number;
   /** Value of each signal last stored and reported, by id. */
   readonly #stored = new LRUCache<string, number>({ max: 100_000 });
+  /** Event ids applied lately, so that an event the sink appended twice counts once. */
+  readonly #recent = new RecentEventIds();
   /** Locations already in a license's geo bucket, so that a repeat costs no Redis work. */
   readonly #knownLocations = new LRUCache<string, true>({ max: 500_000 });
 
@@ -95,20 +98,32 @@ export class AbuseDetector implements EventBatchProcessor {
   }
 
   async process(partition: number, entries: readonly StreamEntry[]): Promise<void> {
+    const fresh = this.#recent.fresh(entries);
+    await this.#apply(partition, entries, fresh);
+    this.#recent.remember(fresh);
+  }
+
+  /**
+   * Applies a batch: the checkpoint moves over all `entries`, the windows count only `fresh`
+   * (the entries whose event the sink did not append twice).
+   */
+  async #apply(partition: number, entries: readonly StreamEntry[], fresh: readonly StreamEntry[]): Promise<void> {
     const first = entries[0];
     const last = entries.at(-1);
     if (!first || !last) return;
     const licenseIds = new Set<string>();
-    for (const { event } of entries) if (event.licenseId !== null) licenseIds.add(event.licenseId);
+    for (const { event } of fresh) if (event.licenseId !== null) licenseIds.add(event.licenseId);
     const facts = await this.#facts.getMany(licenseIds);
 
-    const plan = planWindows(entries, facts, this.#countries, this.#knownLocations, partition);
+    const plan = planWindows(fresh, facts, this.#countries, this.#knownLocations, partition);
     let result: WindowBatchResult = await this.windows.apply(partition, first.id, last.id, plan.increments);
     if (result.status === 'partial') {
       // Some entries were applied before a crash: apply the rest, then read every touched window.
       const checkpoint = result.checkpoint;
-      const rest = entries.filter((entry) => compareStreamIds(entry.id, checkpoint) > 0);
-      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, planWindows(rest, facts, this.#countries, this.#knownLocations, partition).increments);
+      const after = (entry: StreamEntry): boolean => compareStreamIds(entry.id, checkpoint) > 0;
+      const rest = entries.filter(after);
+      const restPlan = planWindows(fresh.filter(after), facts, this.#countries, this.#knownLocations, partition);
+      const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, restPlan.increments);
       if (restResult.status === 'partial') throw new Error(`partition ${partition}: checkpoint moved during the batch (two consumers?)`);
       result = await this.windows.apply(partition, first.id, last.id, plan.increments);
       if (result.status !== 'skipped') throw new Error(`partition ${partition}: batch not applied as expected (${result.status})`);

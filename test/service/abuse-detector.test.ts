@@ -208,6 +208,19 @@ describe('AbuseDetector', () => {
     expect(signal!.evidence.topIps).toHaveLength(8);
   });
 
+  it('counts an event the sink appended twice (same eid, two entries) once, in one batch or across batches', async () => {
+    const licenseId = await issue('open');
+    const events = Array.from({ length: 10 }, (_, i) => validationEvent(licenseId, HOUR + i * 1000, { ip: `81.2.${i}.9`, eid: `event-id-${i}` }));
+    // A retried sink batch: events 6-9 appended again, partly within the batch, partly in the next one.
+    const entries = streamEntries([...events, ...events.slice(6, 8), ...events.slice(8)]);
+    await detector.process(3, entries.slice(0, 12));
+    await detector.process(3, entries.slice(12));
+
+    const [hour] = await detector.windows.readBuckets(3, [`h:${licenseId}:${HOUR}`]);
+    expect(hour).toMatchObject({ n: '10', 'i:81.2.9.9': '1' });
+    expect(await detector.windows.checkpoint(3)).toBe(entries.at(-1)!.id);
+  });
+
   it('counts a batch delivered twice, or overlapping an applied one, once', async () => {
     const licenseId = await issue('open');
     const events = Array.from({ length: 1500 }, (_, i) => validationEvent(licenseId, HOUR + i * 1000, { ip: `81.2.${i % 100}.9` }));
