@@ -14,6 +14,7 @@ import { decideValidation, type ValidationDecision } from '../validation/decide-
 import type { LicenseCache } from './license-cache.js';
 import type { TokenSigner } from './token-signer.js';
 import type { UsageCounter } from './usage-counter.js';
+import { newEventId } from '../events/new-event-id.js';
 
 /** Options for {@link ValidationService}. */
 export interface ValidationServiceOptions {
@@ -103,7 +104,9 @@ export class ValidationService {
     };
     const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
     const token = signer?.sign(decision, now, binding, reuseKey);
+    // The id is given here, where the event object is made, so that the sink need not copy it.
     this.#options.onEvent?.({
+      eid: newEventId(),
       at: now.getTime(),
       licenseId: license?.id ?? null,
       keyDigest: prepared.digest,
