@@ -142,6 +142,11 @@ export function readPlanCatalogue(file: string): PlanCatalogue {
   }
 }
 
+/** The catalogue KEYWARD_PLANS_FILE names (relative to `cwd`), or the project's default. */
+export function readConfiguredPlans(file: string | undefined, cwd: string): PlanCatalogue {
+  return readPlanCatalogue(file === undefined ? DEFAULT_PLANS_FILE : resolve(cwd, file));
+}
+
 /**
  * Reads the server configuration from environment variables.
  *
@@ -161,7 +166,7 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     logLevel: parsed.LOG_LEVEL,
     secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
     signing: { privateKey: parsed.KEYWARD_SIGNING_KEY, keyId: parsed.KEYWARD_SIGNING_KEY_ID, ttlSeconds: parsed.TOKEN_TTL_SECONDS },
-    plans: readPlanCatalogue(parsed.KEYWARD_PLANS_FILE === undefined ? DEFAULT_PLANS_FILE : resolve(cwd, parsed.KEYWARD_PLANS_FILE)),
+    plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),
     trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy !== ''),
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     rateLimits: { perIpPerMinute: parsed.RATE_LIMIT_PER_IP_PER_MINUTE, perKeyPerMinute: parsed.RATE_LIMIT_PER_KEY_PER_MINUTE },

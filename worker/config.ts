@@ -1,11 +1,9 @@
 /** The worker's configuration: parsed once, from the environment, by its composition root. */
-import { resolve } from 'node:path';
-
 import { z } from 'zod';
 
 import { connectionVariables, parseEnvironment, secretVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
 import type { PlanCatalogue } from '../lib/plans/plan-catalogue.js';
-import { DEFAULT_PLANS_FILE, readPlanCatalogue, serverEnvironment } from '../server/config.js';
+import { readConfiguredPlans, serverEnvironment } from '../server/config.js';
 import { DEFAULT_MAIL_CONFIG, type MailConfig } from './mail/mail-config.js';
 import { billingConfigOf, billingEnvironment, type BillingConfig } from './billing/billing-config.js';
 
@@ -133,7 +131,7 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
     mongoDb: parsed.MONGODB_DB,
     logLevel: parsed.LOG_LEVEL,
     secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
-    plans: readPlanCatalogue(parsed.KEYWARD_PLANS_FILE === undefined ? DEFAULT_PLANS_FILE : resolve(cwd, parsed.KEYWARD_PLANS_FILE)),
+    plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS },
     queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,
