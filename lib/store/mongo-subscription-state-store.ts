@@ -7,7 +7,7 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 
 import type { BillingEvent, SubscriptionSnapshot } from '../billing/billing-event.js';
-import type { SubscriptionState } from '../billing/subscription-state.js';
+import { emptySubscriptionState, type SubscriptionState } from '../billing/subscription-state.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
 
@@ -45,19 +45,12 @@ export type FoldableEvent = Exclude<BillingEvent, { type: 'ignored' }>;
 const snapshotKey = (at: Date, deleted: boolean, ref: string): string => `${String(at.getTime()).padStart(15, '0')}:${deleted ? 1 : 0}:${ref}`;
 
 function freshDocument(subscriptionId: string, now: Date): SubscriptionDocument {
+  const { subscriptionId: _id, ...empty } = emptySubscriptionState(subscriptionId);
   return {
-    _id: subscriptionId,
-    stripeCustomerId: null,
-    email: null,
-    snapshot: null,
-    snapshotAt: null,
-    snapshotKey: '',
-    paidThrough: null,
-    lastPaidAt: null,
+    _id,
+    ...empty,
     failures: [],
-    refund: null,
-    dispute: null,
-    deletedAt: null,
+    snapshotKey: '',
     chargeIds: [],
     invoiceIds: [],
     createdAt: now,
