@@ -3,9 +3,15 @@
  * (design.md, Events and abuse detection). The server encodes, the abuse workers decode; both go
  * through this module so that the two sides cannot drift apart.
  *
- * Wire format: a flat field/value list as XADD takes it and XRANGE / XREADGROUP return it. Every
- * value is a string; `at` is decimal epoch milliseconds; a null field is left out (and read back
- * as null) rather than written as an empty string, which stays a real value.
+ * Wire format: one field, `e`, whose value is a JSON array of the event's values in a fixed order
+ * (see {@link encodeValidationEventValue}): `XADD <stream> * e '[1772366400000,"VALID",…]'`.
+ * One field rather than one per value because the server appends an entry on every validation:
+ * 2 arguments instead of ~26 per entry measurably cut the validate route's CPU (the client
+ * library's work per argument), Redis's work per XADD, and the workers' reply parsing.
+ * Null stays null and the empty string stays a real value.
+ *
+ * Entries written by earlier versions (a flat field/value list: `at`, `code`, `ip`, … with null
+ * fields left out) are still decoded, so a stream can be upgraded while it holds them.
  */
 import { z } from 'zod';
 
@@ -101,22 +107,44 @@ export const validationEventSchema: z.ZodType<ValidationEvent> = z
 /** The fields that may be null, hence absent from an entry. */
 const NULLABLE_FIELDS = ['licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent'] as const;
 
-/** Every field of the wire format, in the order written. */
+/** Every field of the earlier flat wire format, in the order it was written. */
 const FIELDS: readonly (keyof ValidationEvent)[] = ['at', 'code', 'ip', ...NULLABLE_FIELDS, 'eid'];
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELDS);
 
+/** The one field of an entry in the current wire format. */
+export const EVENT_FIELD = 'e';
+
 /**
- * Encodes an event as the flat field/value list that XADD takes, null fields left out.
+ * Positions of the values in the `e` array. New fields are only ever appended, so that a consumer
+ * reading an entry from a newer producer ignores what it does not know.
+ */
+const POSITIONS = ['at', 'code', 'ip', 'licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent', 'eid'] as const;
+
+/**
+ * The value of an entry's `e` field: the event as a JSON array in {@link POSITIONS} order (`at` a
+ * number, absent strings null, the event id last and null when not given yet).
  * Does not validate: the type is the check on the hot path, and workers validate on decode.
  */
+export function encodeValidationEventValue(event: ValidationEvent): string {
+  return JSON.stringify([
+    event.at,
+    event.code,
+    event.ip,
+    event.licenseId,
+    event.keyDigest,
+    event.origin,
+    event.referer,
+    event.domain,
+    event.fingerprint,
+    event.product,
+    event.userAgent,
+    event.eid ?? null,
+  ]);
+}
+
+/** An event as the field/value list XADD takes: `['e', <value>]`. */
 export function encodeValidationEvent(event: ValidationEvent): string[] {
-  const fields: string[] = ['at', String(event.at), 'code', event.code, 'ip', event.ip];
-  for (const name of NULLABLE_FIELDS) {
-    const value = event[name];
-    if (value !== null) fields.push(name, value);
-  }
-  if (event.eid !== undefined) fields.push('eid', event.eid);
-  return fields;
+  return [EVENT_FIELD, encodeValidationEventValue(event)];
 }
 
 /** What {@link decodeValidationEvent} found: the event, or why the entry is not one. */
@@ -128,11 +156,41 @@ export type DecodeValidationEventResult =
  * Decodes a stream entry's field/value list (as XRANGE or XREADGROUP return it). A bad entry is
  * reported, never thrown, so that a worker can record it as poison and move on.
  *
- * Fields this version does not know are ignored: producers can then add a field before every
- * consumer has been upgraded to read it.
+ * Reads the current one-field form and the earlier flat form. What this version does not know is
+ * ignored (other fields, values past the known positions): producers can then add a field before
+ * every consumer has been upgraded to read it.
  */
 export function decodeValidationEvent(fields: readonly string[]): DecodeValidationEventResult {
   if (fields.length % 2 !== 0) return { ok: false, error: `odd number of field/value items (${fields.length})` };
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === EVENT_FIELD) return decodeValue(fields[i + 1] as string);
+  }
+  return decodeFlat(fields);
+}
+
+/** Decodes the value of an `e` field. */
+function decodeValue(value: string): DecodeValidationEventResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return { ok: false, error: 'e: is not JSON' };
+  }
+  if (!Array.isArray(parsed)) return { ok: false, error: 'e: must be a JSON array' };
+  const at: unknown = parsed[0];
+  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) return { ok: false, error: `at: must be epoch milliseconds, got ${JSON.stringify(at)}` };
+  const raw: Record<string, string> = {};
+  for (let position = 1; position < POSITIONS.length; position += 1) {
+    const item: unknown = parsed[position];
+    const name = POSITIONS[position] as string;
+    if (typeof item === 'string') raw[name] = item;
+    else if (item !== null && item !== undefined) return { ok: false, error: `${name}: must be a string or null` };
+  }
+  return checked(raw, at);
+}
+
+/** Decodes an entry in the earlier flat form (one field per value, null fields left out). */
+function decodeFlat(fields: readonly string[]): DecodeValidationEventResult {
   const raw: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i] as string;
@@ -146,12 +204,16 @@ export function decodeValidationEvent(fields: readonly string[]): DecodeValidati
   if (at === undefined) return { ok: false, error: 'at: is missing' };
   // Digits only: Number() would also accept '', ' 1', '0x10' and '1e3'.
   if (!/^(0|[1-9][0-9]{0,15})$/.test(at)) return { ok: false, error: `at: must be decimal epoch milliseconds, got "${at}"` };
+  return checked(raw, Number(at));
+}
 
-  const fast = buildIfValid(raw, Number(at));
+/** The event when `raw` and `at` make a valid one, else the first reason they do not. */
+function checked(raw: Readonly<Record<string, string>>, at: number): DecodeValidationEventResult {
+  const fast = buildIfValid(raw, at);
   if (fast !== null) return { ok: true, event: fast };
 
   // The slow path, for the reason: the schema is the specification, buildIfValid its fast twin.
-  const candidate: Record<string, unknown> = { ...raw, at: Number(at) };
+  const candidate: Record<string, unknown> = { ...raw, at };
   for (const name of NULLABLE_FIELDS) candidate[name] ??= null;
 
   const parsed = validationEventSchema.safeParse(candidate);

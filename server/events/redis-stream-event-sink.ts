@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { ConfigurationError } from '../../lib/errors/keyward-error.js';
 import { newEventId } from '../../lib/events/new-event-id.js';
 import { allStreamKeys, checkStreamPrefix, DEFAULT_STREAM_PREFIX, partitionOf } from '../../lib/events/stream-partition.js';
-import { encodeValidationEvent, routingKeyOf, type ValidationEvent } from '../../lib/events/validation-event.js';
+import { encodeValidationEventValue, routingKeyOf, type ValidationEvent } from '../../lib/events/validation-event.js';
 import type { EventSink, EventSinkStats } from './event-sink.js';
 
 /** Options for {@link RedisStreamEventSink}. */
@@ -64,21 +64,16 @@ export interface RedisStreamEventSinkOptions {
 /** Longest wait between two delivery attempts while Redis keeps failing, in ms. */
 const MAX_RETRY_DELAY_MS = 1_000;
 /**
- * Appends one partition's events in order: ARGV = maxlen, then per event its field count and
- * fields. Runs atomically, so a partition's batch is appended whole or (on an error at its first
- * entry, e.g. WRONGTYPE) not at all.
+ * Appends one partition's events in order: ARGV = maxlen, then one `e` value per event
+ * (lib/events/validation-event.ts). Runs atomically, so a partition's batch is appended whole or
+ * (on an error at its first entry, e.g. WRONGTYPE) not at all.
  */
 const XADD_BATCH_SCRIPT = `
 local maxlen = ARGV[1]
-local i = 2
-local added = 0
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-  added = added + 1
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i])
 end
-return added
+return #ARGV - 1
 `;
 const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_SCRIPT).digest('hex');
 
@@ -91,7 +86,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Buffers validation events and appends them to `<streamPrefix>:{<partition>}` streams, one
- * entry per event (`XADD … MAXLEN ~ n * field value …`), one script call per partition and
+ * entry per event (`XADD … MAXLEN ~ n * e <value>`), one script call per partition and
  * flush. See {@link EventSink}.
  */
 export class RedisStreamEventSink implements EventSink {
@@ -272,9 +267,7 @@ export class RedisStreamEventSink implements EventSink {
       const partition = partitionOf(routingKeyOf(event), this.partitions);
       let group = groups.get(partition);
       if (!group) groups.set(partition, (group = { args: [this.maxLenArgument], count: 0 }));
-      const fields = encodeValidationEvent(event);
-      group.args.push(String(fields.length));
-      for (const field of fields) group.args.push(field);
+      group.args.push(encodeValidationEventValue(event));
       group.count += 1;
       return partition;
     });

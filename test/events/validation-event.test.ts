@@ -55,6 +55,22 @@ const eventArbitrary: fc.Arbitrary<ValidationEvent> = fc
     keyDigest: event.code === 'MALFORMED_KEY' ? null : event.keyDigest,
   }));
 
+/** An entry as versions before the one-field form wrote it: one field per value, nulls left out. */
+function flatFields(event: ValidationEvent): string[] {
+  const fields = ['at', String(event.at), 'code', event.code, 'ip', event.ip];
+  for (const name of ['licenseId', 'keyDigest', 'origin', 'referer', 'domain', 'fingerprint', 'product', 'userAgent'] as const) {
+    const value = event[name];
+    if (value !== null) fields.push(name, value);
+  }
+  if (event.eid !== undefined) fields.push('eid', event.eid);
+  return fields;
+}
+
+/** An entry in the current form whose `e` array is `values`. */
+function entryOf(values: readonly unknown[]): string[] {
+  return ['e', JSON.stringify(values)];
+}
+
 /** Replaces the value of `field` in an encoded entry (adding the pair when absent). */
 function withField(fields: readonly string[], field: string, value: string): string[] {
   const copy = [...fields];
@@ -75,28 +91,31 @@ describe('validation event: encoding', () => {
     );
   });
 
-  it('writes a flat field/value list and leaves null fields out', () => {
-    expect(encodeValidationEvent(validEvent)).toEqual([
-      'at', '1772366400000',
-      'code', 'VALID',
-      'ip', '203.0.113.7',
-      'licenseId', 'lic_01HZX3',
-      'keyDigest', DIGEST,
-      'origin', 'https://app.example.com',
-      'domain', 'app.example.com',
-      'product', 'toolbox',
-      'userAgent', 'Toolbox/2.1 (Windows NT 10.0)',
+  it('writes one field, e, holding the values as a JSON array in a fixed order', () => {
+    expect(encodeValidationEvent({ ...validEvent, eid: 'q3Xr0k1vZ8mA2bPw' })).toEqual([
+      'e',
+      JSON.stringify([
+        1772366400000,
+        'VALID',
+        '203.0.113.7',
+        'lic_01HZX3',
+        DIGEST,
+        'https://app.example.com',
+        null,
+        'app.example.com',
+        null,
+        'toolbox',
+        'Toolbox/2.1 (Windows NT 10.0)',
+        'q3Xr0k1vZ8mA2bPw',
+      ]),
     ]);
   });
 
-  it('writes the event id last when the event has one, and reads it back', () => {
-    const event = { ...validEvent, eid: 'q3Xr0k1vZ8mA2bPw' };
-    expect(encodeValidationEvent(event).slice(-2)).toEqual(['eid', 'q3Xr0k1vZ8mA2bPw']);
-    expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
-  });
-
-  it('reads entries written before event ids existed, without an eid', () => {
-    const decoded = decodeValidationEvent(encodeValidationEvent(validEvent));
+  it('writes a null event id when the event has none yet, and reads it back without one', () => {
+    const fields = encodeValidationEvent(validEvent);
+    expect(JSON.parse(fields[1] as string)).toHaveLength(12);
+    const decoded = decodeValidationEvent(fields);
+    expect(decoded).toEqual({ ok: true, event: validEvent });
     expect(decoded.ok && 'eid' in decoded.event).toBe(false);
   });
 
@@ -105,14 +124,63 @@ describe('validation event: encoding', () => {
     expect(decodeValidationEvent(encodeValidationEvent(event))).toEqual({ ok: true, event });
   });
 
-  it('ignores fields it does not know, so producers can add fields before consumers upgrade', () => {
-    const fields = [...encodeValidationEvent(validEvent), 'asn', '64496'];
-    expect(decodeValidationEvent(fields)).toEqual({ ok: true, event: validEvent });
+  it('ignores values past the known positions and fields it does not know, so producers can add fields before consumers upgrade', () => {
+    const values = JSON.parse(encodeValidationEvent(validEvent)[1] as string) as unknown[];
+    expect(decodeValidationEvent(entryOf([...values, 'AS64496']))).toEqual({ ok: true, event: validEvent });
+    expect(decodeValidationEvent([...encodeValidationEvent(validEvent), 'asn', '64496'])).toEqual({ ok: true, event: validEvent });
+  });
+
+  it('reads entries in the earlier flat form (one field per value), with and without an event id', () => {
+    fc.assert(
+      fc.property(eventArbitrary, (event) => {
+        expect(decodeValidationEvent(flatFields(event))).toEqual({ ok: true, event });
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(decodeValidationEvent(['asn', '64496', ...flatFields(validEvent)])).toEqual({ ok: true, event: validEvent });
   });
 });
 
-describe('validation event: bad entries are reported with a reason, never thrown', () => {
-  const encoded = encodeValidationEvent(validEvent);
+describe('validation event: bad entries in the one-field form are reported with a reason', () => {
+  const values = JSON.parse(encodeValidationEvent({ ...validEvent, eid: 'q3Xr0k1vZ8mA2bPw' })[1] as string) as unknown[];
+  const withValue = (position: number, value: unknown) => entryOf(values.map((item, i) => (i === position ? value : item)));
+  const table: Array<[string, string[], RegExp]> = [
+    ['not JSON', ['e', '[1772366400000,"VALID"'], /^e: is not JSON/],
+    ['not an array', ['e', '{"at":1}'], /^e: must be a JSON array/],
+    ['no time', entryOf([]), /^at: must be epoch milliseconds/],
+    ['time as text', withValue(0, '1772366400000'), /^at: must be epoch milliseconds/],
+    ['negative time', withValue(0, -5), /^at:/],
+    ['fractional time', withValue(0, 1.5), /^at:/],
+    ['time beyond safe integers', withValue(0, 2 ** 53), /^at:/],
+    ['unknown code', withValue(1, 'MAYBE'), /^code:/],
+    ['IP not a string', withValue(2, 7), /^ip: must be a string or null/],
+    ['no IP', withValue(2, null), /^ip:/],
+    ['digest not hex', withValue(4, 'Z'.repeat(64)), /^keyDigest: must be 64 lower-case hex/],
+    ['event id not base64url', withValue(11, 'not an id!'), /^eid: must be 8-64 base64url characters/],
+    ['VALID without a license', withValue(3, null), /^licenseId: is required for VALID/],
+    ['NOT_FOUND with a license', withValue(1, 'NOT_FOUND'), /^licenseId: must be null for NOT_FOUND/],
+    ['an odd list', ['e'], /odd number/],
+  ];
+
+  it.each(table)('%s', (_name, fields, reason) => {
+    const result = decodeValidationEvent(fields);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error).toMatch(reason);
+  });
+
+  it('never throws, whatever the e field holds', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.array(fc.jsonValue(), { maxLength: 14 }).map((items) => JSON.stringify(items))), (value) => {
+        const result = decodeValidationEvent(['e', value]);
+        if (result.ok) expect(validationEventSchema.safeParse(result.event).success).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('validation event: bad entries in the earlier flat form are reported with a reason, never thrown', () => {
+  const encoded = flatFields(validEvent);
   const table: Array<[string, string[], RegExp]> = [
     ['odd number of items', encoded.slice(0, -1), /odd number/],
     ['no time', encoded.slice(2), /^at: is missing/],
