@@ -44,6 +44,15 @@ export class LicenseCache {
     });
   }
 
+  /**
+   * The license for a digest when memory holds a fresh enough entry (null: no license has this
+   * key), else undefined. Never reads the store: the validate hot path answers from this without
+   * a promise, and calls {@link get} only when it returns undefined.
+   */
+  peek(keyDigest: string): License | null | undefined {
+    return this.#cache.get(keyDigest)?.license;
+  }
+
   /** The license for a digest (null when none exists), from memory when fresh enough. */
   async get(keyDigest: string): Promise<License | null> {
     const hit = this.#cache.get(keyDigest);

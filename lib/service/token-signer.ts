@@ -19,14 +19,17 @@ export interface TokenSignerOptions {
   readonly ttlSeconds?: number;
   /** How long one signed token is handed out again for the same answer, in seconds. Default 60. */
   readonly reuseSeconds?: number;
-  /** Tokens kept for reuse. Default 100,000. */
+  /** Answers kept for reuse (the keys validated again within the reuse window). Default 20,000. */
   readonly maxCached?: number;
 }
+
+/** A decision with its signed token. */
+export type SignedAnswer = ValidationDecision & { readonly token: string };
 
 /** Signs validation tokens, with reuse of identical recent answers. */
 export class TokenSigner {
   readonly #options: TokenSignerOptions;
-  readonly #recent: LRUCache<string, string>;
+  readonly #recent: LRUCache<string, SignedAnswer>;
 
   constructor(options: TokenSignerOptions) {
     const reuseSeconds = options.reuseSeconds ?? 60;
@@ -37,7 +40,7 @@ export class TokenSigner {
     this.#options = { ...options, ttlSeconds };
     // Sign once now: a bad key stops start-up rather than the first validation.
     signValidationToken({ valid: false, code: 'NOT_FOUND', message: '' }, new Date(0), { privateKey: options.privateKey });
-    this.#recent = new LRUCache<string, string>({ max: options.maxCached ?? 100_000, ttl: Math.max(1, reuseSeconds * 1000) });
+    this.#recent = new LRUCache<string, SignedAnswer>({ max: options.maxCached ?? 20_000, ttl: Math.max(1, reuseSeconds * 1000) });
   }
 
   /**
@@ -45,6 +48,15 @@ export class TokenSigner {
    * without it, or with reuse off, a fresh token is signed.
    */
   sign(decision: ValidationDecision, now: Date, binding: { fingerprint?: string; domain?: string }, reuseKey?: string): string {
+    return this.signAnswer(decision, now, binding, reuseKey).token;
+  }
+
+  /**
+   * The decision with its token. Within the reuse window the same `reuseKey` gives back the same
+   * object (an identical decision is assumed: the key must identify everything the decision
+   * depends on), so callers can also keep what they derive from it, such as its JSON text.
+   */
+  signAnswer(decision: ValidationDecision, now: Date, binding: { fingerprint?: string; domain?: string }, reuseKey?: string): SignedAnswer {
     if (reuseKey !== undefined) {
       const cached = this.#recent.get(reuseKey);
       if (cached !== undefined) return cached;
@@ -56,7 +68,8 @@ export class TokenSigner {
       ...(binding.fingerprint === undefined ? {} : { fingerprint: binding.fingerprint }),
       ...(binding.domain === undefined ? {} : { domain: binding.domain }),
     });
-    if (reuseKey !== undefined && (this.#options.reuseSeconds ?? 60) > 0) this.#recent.set(reuseKey, token);
-    return token;
+    const answer: SignedAnswer = { ...decision, token };
+    if (reuseKey !== undefined && (this.#options.reuseSeconds ?? 60) > 0) this.#recent.set(reuseKey, answer);
+    return answer;
   }
 }

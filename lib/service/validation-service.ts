@@ -1,9 +1,11 @@
 /**
  * The validation hot path, in the order the rules apply:
  *   parse the key (no I/O) → digest → cached license → usage so far (in memory) → decide
- *   (pure) → count the validation → sign (reusing a recent token) → hand the event to the
- *   sink (never awaited).
- * Nothing here waits on Redis: quotas sync in the background and events are buffered.
+ *   (pure) → count the validation → hand the event to the sink (never awaited) → sign (reusing
+ *   a recent answer and its token).
+ * Nothing here waits on Redis: quotas sync in the background and events are buffered. With the
+ * license in the cache nothing waits at all: {@link ValidationService.validateCached} answers
+ * synchronously.
  */
 import type { ValidationEvent } from '../events/validation-event.js';
 import { keyDigest } from '../keys/key-digest.js';
@@ -65,6 +67,8 @@ export class ValidationService {
   readonly #options: ValidationServiceOptions;
   readonly #keyTypes: KeyTypeSet;
   readonly #clock: () => Date;
+  /** JSON text of answers that may be handed out again (see {@link answerJson}). */
+  readonly #texts = new WeakMap<ValidationAnswer, string>();
 
   constructor(options: ValidationServiceOptions) {
     this.#options = options;
@@ -79,10 +83,42 @@ export class ValidationService {
     return { parsed, digest: parsed.ok ? keyDigest(parsed.key, this.#options.digestSecret) : null };
   }
 
+  /**
+   * Validates a prepared key when the answer needs no store read (a malformed key, or a license
+   * the cache holds fresh enough); undefined when it does, and then {@link validate} is the way.
+   * The hot path: no promise, no await.
+   */
+  validateCached(prepared: PreparedKey, input: ValidationInput, context: RequestContext): ValidationAnswer | undefined {
+    if (prepared.digest === null) return this.#answer(null, prepared, input, context);
+    const license = this.#options.cache.peek(prepared.digest);
+    return license === undefined ? undefined : this.#answer(license, prepared, input, context);
+  }
+
   /** Validates a prepared key. */
   async validate(prepared: PreparedKey, input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
-    const { cache, usage, signer } = this.#options;
-    const license: License | null = prepared.digest === null ? null : await cache.get(prepared.digest);
+    const cached = this.validateCached(prepared, input, context);
+    if (cached !== undefined) return cached;
+    const license = await this.#options.cache.get(prepared.digest as string);
+    return this.#answer(license, prepared, input, context);
+  }
+
+  /**
+   * The answer as JSON text. An answer handed out again within the token reuse window is the same
+   * object, and its text is kept with it (for as long as the object lives), so it is serialised once.
+   */
+  answerJson(answer: ValidationAnswer): string {
+    let text = this.#texts.get(answer);
+    if (text === undefined) {
+      text = JSON.stringify(answer);
+      // Only answers with a license and a token are handed out again; a flood of unknown keys
+      // must not fill the weak map with objects used once.
+      if (answer.token !== undefined && answer.license !== undefined) this.#texts.set(answer, text);
+    }
+    return text;
+  }
+
+  #answer(license: License | null, prepared: PreparedKey, input: ValidationInput, context: RequestContext): ValidationAnswer {
+    const { usage, signer } = this.#options;
     const now = this.#clock();
     const quota = license?.limits.validationsPerMonth ?? null;
     const decision = decideValidation(
@@ -98,12 +134,6 @@ export class ValidationService {
       { expiryGraceMs: this.#options.expiryGraceMs ?? 0 },
     );
     if (license && quota !== null && decision.valid) usage.increment(license.id, now);
-    const binding = {
-      ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
-      ...(input.domain === undefined ? {} : { domain: input.domain }),
-    };
-    const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
-    const token = signer?.sign(decision, now, binding, reuseKey);
     // The id is given here, where the event object is made, so that the sink need not copy it.
     this.#options.onEvent?.({
       eid: newEventId(),
@@ -119,6 +149,13 @@ export class ValidationService {
       userAgent: context.userAgent,
       code: decision.code,
     });
-    return token === undefined ? decision : { ...decision, token };
+    if (signer === undefined) return decision;
+    const binding = {
+      ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
+      ...(input.domain === undefined ? {} : { domain: input.domain }),
+    };
+    // Everything the decision depends on: the license version, the code and the binding.
+    const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
+    return signer.signAnswer(decision, now, binding, reuseKey);
   }
 }

@@ -19,8 +19,11 @@ export const VALIDATE_PATH = '/v1/licenses/validate';
 
 /** Options for {@link withValidateFastPath}. */
 export interface ValidateFastPathOptions {
-  /** The validate work: body and context in, answer JSON out (routes/validate-request.ts). */
-  readonly handle: (body: unknown, context: RequestContext) => Promise<string>;
+  /**
+   * The validate work: body and context in, answer JSON out (routes/validate-request.ts), as a
+   * string when it needed no I/O, else a promise; refusals thrown or rejected.
+   */
+  readonly handle: (body: unknown, context: RequestContext) => string | Promise<string>;
   readonly clientIp: ClientIpResolver;
   /** Largest body accepted, in bytes. */
   readonly limitBytes: number;
@@ -88,11 +91,18 @@ export function withValidateFastPath(options: ValidateFastPathOptions, next: Req
       referer: header(request, 'referer'),
       userAgent: header(request, 'user-agent'),
     };
-    handle(body, context).then(
-      (text) => send(exchange, 200, text),
-      (error: unknown) => fail(exchange, error),
-    );
+    let result: string | Promise<string>;
+    try {
+      result = handle(body, context);
+    } catch (error) {
+      fail(exchange, error);
+      return;
+    }
+    if (typeof result === 'string') send(exchange, 200, result);
+    else result.then(answered(exchange), failed(exchange));
   };
+  const answered = (exchange: Exchange) => (text: string) => send(exchange, 200, text);
+  const failed = (exchange: Exchange) => (error: unknown) => fail(exchange, error);
 
   return (request, response) => {
     if (request.method !== 'POST' || request.url !== VALIDATE_PATH || !isJson(request.headers['content-type'])) {

@@ -14,6 +14,20 @@ describe('LicenseCache', () => {
     expect(results.every((l) => l?.version === 1)).toBe(true);
   });
 
+  it('peeks without loading: undefined until an entry is cached, then the license or null', async () => {
+    let loads = 0;
+    const cache = new LicenseCache({ load: async (digest) => (loads++, digest === 'known' ? license(3) : null) });
+    expect(cache.peek('known')).toBeUndefined();
+    expect(cache.peek('unknown')).toBeUndefined();
+    expect(loads).toBe(0);
+    await cache.get('known');
+    await cache.get('unknown');
+    expect(cache.peek('known')?.version).toBe(3);
+    expect(cache.peek('unknown')).toBeNull();
+    cache.invalidate('known');
+    expect(cache.peek('known')).toBeUndefined();
+  });
+
   it('caches unknown keys as null, so guesses do not reach the store each time', async () => {
     let loads = 0;
     const cache = new LicenseCache({ load: async () => (loads++, null) });
