@@ -153,7 +153,10 @@ export class RedisStreamEventSink implements EventSink {
       }
       return;
     }
-    this.queue.push(event.eid === undefined ? { ...event, eid: newEventId() } : event);
+    // Encoded now: the buffer then holds one string per event rather than the event and the strings
+    // it points to, which made every young-generation GC on a busy server copy them.
+    const complete = event.eid === undefined ? { ...event, eid: newEventId() } : event;
+    this.queue.push({ partition: partitionOf(routingKeyOf(complete), this.partitions), value: encodeValidationEventValue(complete) });
     if (this.timer === undefined && !this.draining) this.schedule(this.flushIntervalMs);
   }
 
@@ -263,11 +266,10 @@ export class RedisStreamEventSink implements EventSink {
     // One command per partition: a script appends the partition's events in order. Per-event
     // XADD commands cost ~14 µs of client CPU each, which the validate route paid for.
     const groups = new Map<number, { args: string[]; count: number }>();
-    const partitionOfEvent = batch.map((event) => {
-      const partition = partitionOf(routingKeyOf(event), this.partitions);
+    const partitionOfEvent = batch.map(({ partition, value }) => {
       let group = groups.get(partition);
       if (!group) groups.set(partition, (group = { args: [this.maxLenArgument], count: 0 }));
-      group.args.push(encodeValidationEventValue(event));
+      group.args.push(value);
       group.count += 1;
       return partition;
     });
@@ -291,7 +293,7 @@ export class RedisStreamEventSink implements EventSink {
     const replyOfPartition = new Map(order.map((partition, index) => [partition, groupReplies?.[index]]));
     const replies = partitionOfEvent.map((partition) => replyOfPartition.get(partition));
 
-    const retry: ValidationEvent[] = [];
+    const retry: EncodedEvent[] = [];
     let acknowledged = 0;
     let refused = 0;
     let firstError: unknown;
@@ -372,32 +374,38 @@ function waitMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
+/** A buffered event: its stream partition and its entry's `e` value. */
+interface EncodedEvent {
+  readonly partition: number;
+  readonly value: string;
+}
+
 /**
  * A FIFO of events with O(1) push and removal at the head (an array and a head index, compacted
  * once the consumed part dominates), so that 100 000 buffered events cost no `shift()` copying.
  */
 class EventQueue {
-  private items: (ValidationEvent | undefined)[] = [];
+  private items: (EncodedEvent | undefined)[] = [];
   private head = 0;
 
   get size(): number {
     return this.items.length - this.head;
   }
 
-  push(event: ValidationEvent): void {
+  push(event: EncodedEvent): void {
     this.items.push(event);
   }
 
   /** The first `count` events (fewer when the queue is shorter), left in place. */
-  peek(count: number): ValidationEvent[] {
-    return this.items.slice(this.head, this.head + count) as ValidationEvent[];
+  peek(count: number): EncodedEvent[] {
+    return this.items.slice(this.head, this.head + count) as EncodedEvent[];
   }
 
   /**
    * Removes the first `count` events, then puts `keep` (a subsequence of them, in order) back at
    * the head. Only the head is touched, so events pushed meanwhile keep their place behind.
    */
-  replaceHead(count: number, keep: readonly ValidationEvent[]): void {
+  replaceHead(count: number, keep: readonly EncodedEvent[]): void {
     const newHead = this.head + count - keep.length;
     for (let i = this.head; i < newHead; i += 1) this.items[i] = undefined;
     keep.forEach((event, i) => {
