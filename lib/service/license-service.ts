@@ -7,7 +7,7 @@
  */
 import { ConfigurationError, KeywardError } from '../errors/keyward-error.js';
 import type { KeyCipher } from '../keys/key-cipher.js';
-import { keyDigest } from '../keys/key-digest.js';
+import { keyDigester } from '../keys/key-digest.js';
 import { generateKey } from '../keys/generate-key.js';
 import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
 import { maskKey } from '../keys/mask-key.js';
@@ -83,7 +83,7 @@ const refusal = (code: RequestRefusal['code'], message: string): ServiceResult<n
 export class LicenseService {
   readonly #store: LicenseStore;
   readonly #plans: PlanCatalogue;
-  readonly #digestSecret: string;
+  readonly #digest: (key: string) => string;
   readonly #cipher: KeyCipher;
   readonly #keyTypes: KeyTypeSet;
   readonly #clock: () => Date;
@@ -93,8 +93,7 @@ export class LicenseService {
   constructor(options: LicenseServiceOptions) {
     this.#store = options.store;
     this.#plans = options.plans;
-    this.#digestSecret = options.digestSecret;
-    keyDigest('probe', options.digestSecret); // fails fast on a weak secret
+    this.#digest = keyDigester(options.digestSecret); // fails fast on a weak secret
     this.#cipher = options.keyCipher;
     this.#keyTypes = options.keyTypes ?? DEFAULT_KEY_TYPES;
     this.#clock = options.clock ?? (() => new Date());
@@ -105,7 +104,7 @@ export class LicenseService {
 
   /** The digest a key is stored under. */
   digestOf(key: string): string {
-    return keyDigest(key, this.#digestSecret);
+    return this.#digest(key);
   }
 
   /** Issues one license; the plain key is returned here and never again (see revealKey). */

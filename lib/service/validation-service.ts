@@ -8,7 +8,7 @@
  * synchronously.
  */
 import type { ValidationEvent } from '../events/validation-event.js';
-import { keyDigest } from '../keys/key-digest.js';
+import { keyDigester } from '../keys/key-digest.js';
 import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
 import { parseKey, type ParseKeyResult } from '../keys/parse-key.js';
 import type { License } from '../lifecycle/license.js';
@@ -67,6 +67,7 @@ export class ValidationService {
   readonly #options: ValidationServiceOptions;
   readonly #keyTypes: KeyTypeSet;
   readonly #clock: () => Date;
+  readonly #digest: (key: string) => string;
   /** JSON text of answers that may be handed out again (see {@link answerJson}). */
   readonly #texts = new WeakMap<ValidationAnswer, string>();
 
@@ -74,13 +75,13 @@ export class ValidationService {
     this.#options = options;
     this.#keyTypes = options.keyTypes ?? DEFAULT_KEY_TYPES;
     this.#clock = options.clock ?? (() => new Date());
-    keyDigest('probe', options.digestSecret); // fails fast on a weak secret
+    this.#digest = keyDigester(options.digestSecret); // fails fast on a weak secret
   }
 
   /** Parses and digests a key as sent. */
   prepare(key: unknown): PreparedKey {
     const parsed = parseKey(key, this.#keyTypes);
-    return { parsed, digest: parsed.ok ? keyDigest(parsed.key, this.#options.digestSecret) : null };
+    return { parsed, digest: parsed.ok ? this.#digest(parsed.key) : null };
   }
 
   /**
