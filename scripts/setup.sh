@@ -3,7 +3,8 @@
 # when its result is missing or stale, so CI can call it on every run.
 #   - redis-server, Java, Maven and chromium from apt (only the ones missing);
 #   - the MongoDB-wire launcher in tools/mongo-wire, built with Maven when its jar is missing;
-#   - stripe-mock (Stripe's API mock, for tests of Stripe API reads) with `go install`, when missing;
+#   - stripe-mock (Stripe's API mock, for tests of Stripe API reads) and vegeta (the benchmarks'
+#     constant-rate load generator) with `go install`, when missing;
 #   - node_modules via `npm ci` when missing or older than package-lock.json.
 # Needs root (or sudo) for apt-get, and network access to the Debian, Maven and npm registries.
 set -euo pipefail
@@ -80,6 +81,20 @@ else
   fi
   say "installing stripe-mock ${stripe_mock_version} into $(go env GOPATH)/bin"
   go install "github.com/stripe/stripe-mock@${stripe_mock_version}"
+fi
+
+# vegeta: the constant-rate HTTP load generator of the latency benchmark (npm run bench); looked
+# up as VEGETA_BIN, on PATH, then in $(go env GOPATH)/bin. Tests do not need it.
+vegeta_version=v12.13.0
+if command -v vegeta >/dev/null 2>&1 || { command -v go >/dev/null 2>&1 && [ -x "$(go env GOPATH)/bin/vegeta" ]; }; then
+  say "vegeta present"
+else
+  if ! command -v go >/dev/null 2>&1; then
+    say "installing Go to build vegeta"
+    apt_install golang-go
+  fi
+  say "installing vegeta ${vegeta_version} into $(go env GOPATH)/bin"
+  go install "github.com/tsenart/vegeta/v12@${vegeta_version}"
 fi
 
 # npm writes node_modules/.package-lock.json on every install; it is older than package-lock.json
