@@ -12,7 +12,7 @@ console.log('\nKeys (single core, batches of 10,000 calls):');
 console.table(await benchKeys());
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
-console.log(`\nValidate route (server in this process on embedded Redis and MongoDB-wire; autocannon in a child, 50 connections, ${seconds} s per run):`);
+console.log(`\nValidate route (server in this process on embedded Redis and MongoDB-wire; throughput: autocannon in a child, 50 connections, 3 alternating rounds; latency: vegeta at a constant rate, 2 rounds; ${seconds} s per run):`);
 // Imported only now: loading the server's modules first measurably slowed the key loops above.
 const { benchHttp } = await import('./http.bench.js');
 const http = await benchHttp(seconds);
