@@ -70,32 +70,27 @@ else
   apt_install chromium
 fi
 
-# stripe-mock: tests look for it as STRIPE_MOCK_BIN, on PATH, then in $(go env GOPATH)/bin.
-stripe_mock_version=v0.203.0
-if command -v stripe-mock >/dev/null 2>&1 || { command -v go >/dev/null 2>&1 && [ -x "$(go env GOPATH)/bin/stripe-mock" ]; }; then
-  say "stripe-mock present"
-else
+# Go tools, built with `go install` when neither PATH nor $(go env GOPATH)/bin has them:
+#   go_tool <binary> <module@version> <what for>
+go_tool() {
+  local binary=$1 module=$2 purpose=$3
+  if command -v "$binary" >/dev/null 2>&1 || { command -v go >/dev/null 2>&1 && [ -x "$(go env GOPATH)/bin/$binary" ]; }; then
+    say "$binary present"
+    return
+  fi
   if ! command -v go >/dev/null 2>&1; then
-    say "installing Go to build stripe-mock"
+    say "installing Go to build $binary"
     apt_install golang-go
   fi
-  say "installing stripe-mock ${stripe_mock_version} into $(go env GOPATH)/bin"
-  go install "github.com/stripe/stripe-mock@${stripe_mock_version}"
-fi
+  say "installing $module into $(go env GOPATH)/bin ($purpose)"
+  go install "$module"
+}
 
-# vegeta: the constant-rate HTTP load generator of the latency benchmark (npm run bench); looked
-# up as VEGETA_BIN, on PATH, then in $(go env GOPATH)/bin. Tests do not need it.
-vegeta_version=v12.13.0
-if command -v vegeta >/dev/null 2>&1 || { command -v go >/dev/null 2>&1 && [ -x "$(go env GOPATH)/bin/vegeta" ]; }; then
-  say "vegeta present"
-else
-  if ! command -v go >/dev/null 2>&1; then
-    say "installing Go to build vegeta"
-    apt_install golang-go
-  fi
-  say "installing vegeta ${vegeta_version} into $(go env GOPATH)/bin"
-  go install "github.com/tsenart/vegeta/v12@${vegeta_version}"
-fi
+# stripe-mock: tests look for it as STRIPE_MOCK_BIN, on PATH, then in $(go env GOPATH)/bin.
+go_tool stripe-mock github.com/stripe/stripe-mock@v0.203.0 "Stripe API mock for the tests"
+# vegeta: the constant-rate load generator of the latency benchmark (npm run bench), looked up
+# the same way (VEGETA_BIN first). Tests do not need it.
+go_tool vegeta github.com/tsenart/vegeta/v12@v12.13.0 "load generator for npm run bench"
 
 # npm writes node_modules/.package-lock.json on every install; it is older than package-lock.json
 # exactly when the lockfile changed since the last install.

@@ -48,79 +48,61 @@ function head(length: number | 'chunked'): string {
   return `POST /v1/licenses/validate HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
 }
 
+/**
+ * Opens a connection, sends `pieces` (waiting `gapMs` between them), and returns the first
+ * `count` answers.
+ */
+async function exchange(url: string, pieces: readonly string[], count = 1, gapMs = 0): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
+  const socket = await open(url);
+  try {
+    const answers = readAnswers(socket, count);
+    for (const [index, piece] of pieces.entries()) {
+      if (index > 0 && gapMs > 0) await pause(gapMs);
+      socket.write(piece);
+    }
+    return await answers;
+  } finally {
+    socket.destroy();
+  }
+}
+
+const valid = expect.objectContaining({ status: 200, body: expect.objectContaining({ code: 'VALID' }) });
+
 describe('validate fast path: reading the body', () => {
   it('answers a body that arrives well after its headers, in two pieces', async () => {
     const server = await startTestServer();
     const license = await issueLicense(server.server, { planId: 'open' });
     const body = JSON.stringify({ key: license.key });
-    const socket = await open(server.url);
-    try {
-      const answer = readAnswers(socket, 1);
-      socket.write(head(Buffer.byteLength(body)));
-      await pause(50);
-      socket.write(body.slice(0, 10));
-      await pause(50);
-      socket.write(body.slice(10));
-      expect(await answer).toEqual([expect.objectContaining({ status: 200, body: expect.objectContaining({ code: 'VALID' }) })]);
-    } finally {
-      socket.destroy();
-    }
+    const pieces = [head(Buffer.byteLength(body)), body.slice(0, 10), body.slice(10)];
+    expect(await exchange(server.url, pieces, 1, 50)).toEqual([valid]);
   });
 
   it('answers a chunked body without a length', async () => {
     const server = await startTestServer();
     const license = await issueLicense(server.server, { planId: 'open' });
     const body = JSON.stringify({ key: license.key });
-    const socket = await open(server.url);
-    try {
-      const answer = readAnswers(socket, 1);
-      const size = Buffer.byteLength(body).toString(16);
-      socket.write(`${head('chunked')}${size}\r\n${body}\r\n0\r\n\r\n`);
-      expect(await answer).toEqual([expect.objectContaining({ status: 200, body: expect.objectContaining({ code: 'VALID' }) })]);
-    } finally {
-      socket.destroy();
-    }
+    const size = Buffer.byteLength(body).toString(16);
+    expect(await exchange(server.url, [`${head('chunked')}${size}\r\n${body}\r\n0\r\n\r\n`])).toEqual([valid]);
   });
 
   it('answers several requests sent at once on one connection, in order', async () => {
     const server = await startTestServer();
     const license = await issueLicense(server.server, { planId: 'open' });
-    const valid = JSON.stringify({ key: license.key });
-    const malformed = JSON.stringify({ key: 'TO-NOPE' });
-    const socket = await open(server.url);
-    try {
-      const answers = readAnswers(socket, 3);
-      socket.write([valid, malformed, valid].map((body) => `${head(Buffer.byteLength(body))}${body}`).join(''));
-      expect((await answers).map((answer) => answer.body['code'])).toEqual(['VALID', 'MALFORMED_KEY', 'VALID']);
-    } finally {
-      socket.destroy();
-    }
+    const bodies = [JSON.stringify({ key: license.key }), JSON.stringify({ key: 'TO-NOPE' }), JSON.stringify({ key: license.key })];
+    const answers = await exchange(server.url, [bodies.map((body) => `${head(Buffer.byteLength(body))}${body}`).join('')], 3);
+    expect(answers.map((answer) => answer.body['code'])).toEqual(['VALID', 'MALFORMED_KEY', 'VALID']);
   });
 
   it('refuses a chunked body over the limit with 413, whatever it claims', async () => {
     const server = await startTestServer();
-    const socket = await open(server.url);
-    try {
-      const answer = readAnswers(socket, 1);
-      const chunk = 'x'.repeat(8_000);
-      socket.write(`${head('chunked')}${(8_000).toString(16)}\r\n${chunk}\r\n`);
-      socket.write(`${(8_000).toString(16)}\r\n${chunk}\r\n`);
-      socket.write(`${(8_000).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`);
-      expect(await answer).toEqual([expect.objectContaining({ status: 413, body: { error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }) } })]);
-    } finally {
-      socket.destroy();
-    }
+    const chunk = `${(8_000).toString(16)}\r\n${'x'.repeat(8_000)}\r\n`;
+    const answers = await exchange(server.url, [`${head('chunked')}${chunk}`, chunk, `${chunk}0\r\n\r\n`]);
+    expect(answers).toEqual([expect.objectContaining({ status: 413, body: { error: expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }) } })]);
   });
 
   it('answers invalid JSON that arrived whole with 400 INVALID_JSON', async () => {
     const server = await startTestServer();
-    const socket = await open(server.url);
-    try {
-      const answer = readAnswers(socket, 1);
-      socket.write(`${head(12)}{"key": "TO-`);
-      expect(await answer).toEqual([expect.objectContaining({ status: 400, body: { error: expect.objectContaining({ code: 'INVALID_JSON' }) } })]);
-    } finally {
-      socket.destroy();
-    }
+    const answers = await exchange(server.url, [`${head(12)}{"key": "TO-`]);
+    expect(answers).toEqual([expect.objectContaining({ status: 400, body: { error: expect.objectContaining({ code: 'INVALID_JSON' }) } })]);
   });
 });
