@@ -21,9 +21,14 @@ export interface CountedValue {
   readonly count: number;
 }
 
-/** What the rule saw; every list is the top entries by count, each at most 20 long. */
+/**
+ * What the rule saw. Every list is the top entries by count, at most 20 long, except `countries`,
+ * which holds every country seen (up to the 300 the window counts): for a geo-spread signal the
+ * spread itself is the evidence.
+ */
 export interface SignalEvidence {
   readonly topIps?: readonly CountedValue[];
+  /** Every country seen in the window, most frequent first. */
   readonly countries?: readonly CountedValue[];
   readonly referrers?: readonly CountedValue[];
   readonly fingerprints?: readonly CountedValue[];
