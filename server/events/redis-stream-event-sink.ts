@@ -168,7 +168,7 @@ export class RedisStreamEventSink implements EventSink {
 
   /** {@inheritDoc EventSink.flush} */
   async flush(): Promise<void> {
-    await this.drain();
+    await this.drain(true);
   }
 
   /**
@@ -184,7 +184,7 @@ export class RedisStreamEventSink implements EventSink {
     while (this.queue.size > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      const delivered = await withinMs(this.drain(), remaining);
+      const delivered = await withinMs(this.drain(true), remaining);
       if (delivered === undefined) break;
       if (!delivered) await waitMs(Math.min(this.retryDelayMs(), deadline - Date.now()));
     }
@@ -196,7 +196,7 @@ export class RedisStreamEventSink implements EventSink {
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.drain();
+      void this.drain(false);
     }, delayMs);
     // Buffered analytics must not keep a finished process alive; close() is the orderly way out.
     this.timer.unref();
@@ -207,18 +207,24 @@ export class RedisStreamEventSink implements EventSink {
     this.timer = undefined;
   }
 
-  /** Queues a drain after the one in progress; resolves to whether the buffer was emptied. Never rejects. */
-  private drain(): Promise<boolean> {
-    const run = this.drainChain.then(() => this.drainNow());
+  /**
+   * Queues a drain after the one in progress. With `untilEmpty`, sends until the buffer is empty;
+   * otherwise (the flush timer) sends what was buffered when the drain started, and events that
+   * arrive meanwhile wait for the next tick of the timer, so that they travel in batches rather
+   * than one small pipeline after another. Resolves to whether everything sent was settled.
+   * Never rejects.
+   */
+  private drain(untilEmpty: boolean): Promise<boolean> {
+    const run = this.drainChain.then(() => this.drainNow(untilEmpty));
     this.drainChain = run;
     return run;
   }
 
-  private async drainNow(): Promise<boolean> {
+  private async drainNow(untilEmpty: boolean): Promise<boolean> {
     this.draining = true;
     let emptied = false;
     try {
-      emptied = await this.sendAll();
+      emptied = await this.sendAll(untilEmpty ? Number.POSITIVE_INFINITY : this.queue.size);
     } catch (error) {
       // sendBatch handles Redis errors itself; reaching here is a bug, which must not stop delivery.
       this.failedFlushes += 1;
@@ -233,9 +239,13 @@ export class RedisStreamEventSink implements EventSink {
     return emptied;
   }
 
-  private async sendAll(): Promise<boolean> {
-    while (this.queue.size > 0) {
-      if (!(await this.sendBatch())) return false;
+  /** Sends up to `limit` events from the head of the buffer, a batch at a time. */
+  private async sendAll(limit: number): Promise<boolean> {
+    let left = limit;
+    while (this.queue.size > 0 && left > 0) {
+      const count = Math.min(this.batchSize, left);
+      left -= count;
+      if (!(await this.sendBatch(count))) return false;
     }
     return true;
   }
@@ -262,8 +272,8 @@ export class RedisStreamEventSink implements EventSink {
    *
    * @returns Whether every event of the batch was settled (none is left to retry).
    */
-  private async sendBatch(): Promise<boolean> {
-    const batch = this.queue.peek(this.batchSize);
+  private async sendBatch(count: number): Promise<boolean> {
+    const batch = this.queue.peek(count);
     // One command per partition: a script appends the partition's events in order. Per-event
     // XADD commands cost ~14 µs of client CPU each, which the validate route paid for.
     const groups = new Map<number, { args: string[]; count: number }>();

@@ -138,6 +138,37 @@ describe('RedisStreamEventSink: delivery', () => {
     expect(sink.stats()).toEqual({ buffered: 0, appended: 1, dropped: 0, failedFlushes: 0 });
   });
 
+  it('sends a steady trickle in batches, one pipeline per flush interval, not one per event', async () => {
+    const streamPrefix = uniqueName('events');
+    const redis = await sinkConnection(redisUrl());
+    let pipelines = 0;
+    const pipeline = redis.pipeline.bind(redis);
+    redis.pipeline = ((...args: Parameters<Redis['pipeline']>) => {
+      pipelines += 1;
+      return pipeline(...args);
+    }) as Redis['pipeline'];
+    const flushIntervalMs = 40;
+    const sink = sinkFor({ redis, partitions: 4, streamPrefix, flushIntervalMs });
+
+    // For 300 ms, an event every turn of the event loop: denser than Redis's round trip, so while
+    // one batch is on its way more events arrive, and they must wait for the timer instead of
+    // going out at once in a pipeline of their own.
+    const started = Date.now();
+    let count = 0;
+    while (Date.now() - started < 300) {
+      sink.append(eventAt(count));
+      count += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const elapsed = Date.now() - started;
+    await sink.flush();
+
+    expect(sink.stats()).toMatchObject({ buffered: 0, appended: count });
+    // At most one pipeline per tick of the timer, plus one per full batch (1,000 events).
+    expect(pipelines).toBeLessThanOrEqual(Math.ceil(elapsed / flushIntervalMs) + Math.ceil(count / 1_000) + 2);
+    expect((await readAll(reader(), 4, streamPrefix)).flat()).toHaveLength(count);
+  });
+
   it('trims each stream to about maxStreamLength', async () => {
     const streamPrefix = uniqueName('events');
     const redis = await sinkConnection(redisUrl());
