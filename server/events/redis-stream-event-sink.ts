@@ -154,10 +154,13 @@ export class RedisStreamEventSink implements EventSink {
       }
       return;
     }
-    // Encoded now: the buffer then holds one string per event rather than the event and the strings
-    // it points to, which made every young-generation GC on a busy server copy them.
+    // Encoded now, into a Buffer: the buffer then holds bytes outside the JavaScript heap rather
+    // than the event and its strings, and with Buffer arguments ioredis writes each command into
+    // one Buffer instead of concatenating a string per argument. Those strings outlived young-
+    // generation collections (about 290 KB promoted per scavenge at 9,000 validations/s; 143 KB
+    // with Buffers, measured with --trace-gc-nvp).
     const complete = event.eid === undefined ? { ...event, eid: newEventId() } : event;
-    this.queue.push({ partition: partitionOf(routingKeyOf(complete), this.partitions), value: encodeValidationEventValue(complete) });
+    this.queue.push({ partition: partitionOf(routingKeyOf(complete), this.partitions), value: Buffer.from(encodeValidationEventValue(complete)) });
     if (this.timer === undefined && !this.draining) this.schedule(this.flushIntervalMs);
   }
 
@@ -253,7 +256,7 @@ export class RedisStreamEventSink implements EventSink {
   /** Sends again the partition groups that failed because the script was not loaded. */
   private async retryGroups(
     order: readonly number[],
-    groups: ReadonlyMap<number, { args: string[] }>,
+    groups: ReadonlyMap<number, { args: Array<string | Buffer> }>,
     replies: [Error | null, unknown][],
   ): Promise<[Error | null, unknown][]> {
     const again = order.filter((_, index) => isNoScript(replies[index]?.[0] ?? null));
@@ -276,7 +279,7 @@ export class RedisStreamEventSink implements EventSink {
     const batch = this.queue.peek(count);
     // One command per partition: a script appends the partition's events in order. Per-event
     // XADD commands cost ~14 µs of client CPU each, which the validate route paid for.
-    const groups = new Map<number, { args: string[]; count: number }>();
+    const groups = new Map<number, { args: Array<string | Buffer>; count: number }>();
     const partitionOfEvent = batch.map(({ partition, value }) => {
       let group = groups.get(partition);
       if (!group) groups.set(partition, (group = { args: [this.maxLenArgument], count: 0 }));
@@ -287,7 +290,7 @@ export class RedisStreamEventSink implements EventSink {
     const pipeline = this.redis.pipeline();
     const order = [...groups.keys()];
     for (const partition of order) {
-      const group = groups.get(partition) as { args: string[] };
+      const group = groups.get(partition) as { args: Array<string | Buffer> };
       pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, ...group.args);
     }
     let groupReplies: [Error | null, unknown][] | null = null;
@@ -385,10 +388,10 @@ function waitMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** A buffered event: its stream partition and its entry's `e` value. */
+/** A buffered event: its stream partition and its entry's `e` value, as UTF-8 bytes. */
 interface EncodedEvent {
   readonly partition: number;
-  readonly value: string;
+  readonly value: Buffer;
 }
 
 /**
