@@ -15,10 +15,12 @@
  * in this process.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+import { findGoTool } from '../embedded/find-executable.js';
 
 const run = promisify(execFile);
 
@@ -46,21 +48,10 @@ export interface ConstantRateResult {
   readonly success: number;
 }
 
-/** The vegeta binary: VEGETA_BIN, then PATH, then $GOPATH/bin (~/go/bin). */
-export function findVegeta(): string {
-  const fromEnv = process.env['VEGETA_BIN'];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  for (const folder of (process.env['PATH'] ?? '').split(':')) {
-    if (folder !== '' && existsSync(join(folder, 'vegeta'))) return join(folder, 'vegeta');
-  }
-  const fromGo = join(process.env['GOPATH'] ?? join(homedir(), 'go'), 'bin', 'vegeta');
-  if (existsSync(fromGo)) return fromGo;
-  throw new Error('vegeta not found (set VEGETA_BIN, or run scripts/setup.sh, which installs it with `go install`)');
-}
-
 /** Sends `rate` requests per second for `durationSeconds` and reports their latencies. */
 export async function runConstantRate(options: ConstantRateOptions): Promise<ConstantRateResult> {
-  const vegeta = findVegeta();
+  const vegeta = await findGoTool('vegeta', 'VEGETA_BIN');
+  if (vegeta === undefined) throw new Error('vegeta not found (set VEGETA_BIN, or run scripts/setup.sh, which installs it with `go install`)');
   const folder = mkdtempSync(join(tmpdir(), 'keyward-vegeta-'));
   try {
     const targets = join(folder, 'targets.json');

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
@@ -30,6 +31,23 @@ export async function findExecutable(
     } catch {
       // Not here (or not executable): keep looking.
     }
+  }
+  return undefined;
+}
+
+/**
+ * Finds a tool installed with `go install` (scripts/setup.sh): the path in the environment
+ * variable `override` when set, else `name` on `PATH`, else `$GOPATH/bin` (default `~/go/bin`),
+ * where `go install` puts it even when that folder is not on `PATH`.
+ *
+ * @returns The absolute path of the executable, or `undefined` when there is none.
+ */
+export async function findGoTool(name: string, override: string): Promise<string | undefined> {
+  const candidates = [process.env[override], name, join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin', name)];
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === '') continue;
+    const found = await findExecutable(candidate);
+    if (found) return found;
   }
   return undefined;
 }

@@ -3,11 +3,9 @@
  * as a child process for the test run: Stripe API reads are tested against it, never against a
  * mocked HTTP layer. Looked up as STRIPE_MOCK_BIN, then on PATH, then in $GOPATH/bin (~/go/bin).
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { findExecutable } from '../../embedded/find-executable.js';
+import { findGoTool } from '../../embedded/find-executable.js';
 import { findFreePort } from '../../embedded/find-free-port.js';
 import { describeProcessEnd, spawnSupervised } from '../../embedded/supervised-process.js';
 
@@ -18,23 +16,13 @@ export interface StripeMock {
   stop(): Promise<void>;
 }
 
-async function findStripeMock(): Promise<string | undefined> {
-  const candidates = [process.env.STRIPE_MOCK_BIN, 'stripe-mock', join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin', 'stripe-mock')];
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === '') continue;
-    const found = await findExecutable(candidate);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /**
  * Starts stripe-mock on a free port and waits until it answers.
  *
  * @throws Error naming scripts/setup.sh when stripe-mock is not installed.
  */
 export async function startStripeMock(): Promise<StripeMock> {
-  const executable = await findStripeMock();
+  const executable = await findGoTool('stripe-mock', 'STRIPE_MOCK_BIN');
   if (!executable) throw new Error('stripe-mock not found (STRIPE_MOCK_BIN, PATH, $GOPATH/bin): run scripts/setup.sh');
   const port = await findFreePort();
   // With only -http-addr it would also serve HTTPS on the fixed port 12112, which a second test
