@@ -12,7 +12,7 @@
  * once.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { ConfigurationError } from '../../lib/errors/keyward-error.js';
@@ -20,6 +20,7 @@ import { newEventId } from '../../lib/events/new-event-id.js';
 import { allStreamKeys, checkStreamPrefix, DEFAULT_STREAM_PREFIX, partitionOf } from '../../lib/events/stream-partition.js';
 import { encodeValidationEventValue, routingKeyOf, type ValidationEvent } from '../../lib/events/validation-event.js';
 import type { EventSink, EventSinkStats } from './event-sink.js';
+import { PartitionBuffer } from './partition-buffer.js';
 
 /** Options for {@link RedisStreamEventSink}. */
 export interface RedisStreamEventSinkOptions {
@@ -62,19 +63,34 @@ export interface RedisStreamEventSinkOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * Most bytes one partition buffers; an event beyond it is dropped and counted, like one beyond
+ * `maxBuffered`. Only events far larger than validation produces (its headers are cut at 2,048
+ * characters) could reach it before `maxBuffered` does.
+ */
+const MAX_PARTITION_BYTES = 512 * 1024 * 1024;
 /** Longest wait between two delivery attempts while Redis keeps failing, in ms. */
 const MAX_RETRY_DELAY_MS = 1_000;
 /**
- * Appends one partition's events in order: ARGV = maxlen, then one `e` value per event
- * (lib/events/validation-event.ts). Runs atomically, so a partition's batch is appended whole or
- * (on an error at its first entry, e.g. WRONGTYPE) not at all.
+ * Appends one partition's events in order: ARGV[1] = maxlen, ARGV[2] = the events' `e` values
+ * (lib/events/validation-event.ts), each followed by a newline. A value is JSON, which never
+ * holds a raw newline, so the split is exact. One argument for the whole batch, rather than one
+ * per event, is what lets the sink keep a partition's events as bytes in one buffer. Runs
+ * atomically, so a partition's batch is appended whole or (on an error at its first entry, e.g.
+ * WRONGTYPE) not at all.
  */
 const XADD_BATCH_SCRIPT = `
 local maxlen = ARGV[1]
-for i = 2, #ARGV do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i])
+local data = ARGV[2]
+local start = 1
+local count = 0
+while start <= #data do
+  local stop = string.find(data, '\\n', start, true)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', string.sub(data, start, stop - 1))
+  count = count + 1
+  start = stop + 1
 end
-return #ARGV - 1
+return count
 `;
 const XADD_BATCH_SHA = createHash('sha1').update(XADD_BATCH_SCRIPT).digest('hex');
 
@@ -100,7 +116,12 @@ export class RedisStreamEventSink implements EventSink {
   private readonly maxLenArgument: string;
   private readonly logger: Logger | undefined;
 
-  private readonly queue = new EventQueue();
+  /** Each partition's events, oldest first (partition-buffer.ts). */
+  private readonly buffers: readonly PartitionBuffer[];
+  /** Events in all of `buffers`. */
+  private buffered = 0;
+  /** Where the next batch starts taking events, so that a backlog drains every partition in turn. */
+  private nextPartition = 0;
   private appended = 0;
   private dropped = 0;
   private failedFlushes = 0;
@@ -131,6 +152,7 @@ export class RedisStreamEventSink implements EventSink {
     this.flushIntervalMs = integerOption('flushIntervalMs', options.flushIntervalMs, 25, 1, 60_000);
     this.maxLenArgument = String(integerOption('maxStreamLength', options.maxStreamLength, 100_000, 1));
     this.logger = options.logger;
+    this.buffers = Array.from({ length: this.partitions }, () => new PartitionBuffer(MAX_PARTITION_BYTES));
 
     const { enableOfflineQueue, maxRetriesPerRequest } = this.redis.options;
     if (enableOfflineQueue !== false || maxRetriesPerRequest === null || (maxRetriesPerRequest ?? 20) > 1) {
@@ -143,30 +165,38 @@ export class RedisStreamEventSink implements EventSink {
 
   /** {@inheritDoc EventSink.append} Gives the event an `eid` when it has none. */
   append(event: ValidationEvent): void {
-    // When full, the new event is the one dropped: the oldest ones sit at the head, possibly in a
-    // pipeline right now, and evicting them would race with that pipeline's acknowledgement. The
-    // loss is the same one event either way.
-    if (this.closed || this.queue.size >= this.maxBuffered) {
-      this.dropped += 1;
-      if (!this.reportedDrop) {
-        this.reportedDrop = true;
-        this.logger?.warn({ maxBuffered: this.maxBuffered, closed: this.closed }, 'event buffer full or closed: dropping events');
-      }
+    if (this.closed || this.buffered >= this.maxBuffered) {
+      this.dropOne();
       return;
     }
-    // Encoded now, into a Buffer: the buffer then holds bytes outside the JavaScript heap rather
-    // than the event and its strings, and with Buffer arguments ioredis writes each command into
-    // one Buffer instead of concatenating a string per argument. Those strings outlived young-
-    // generation collections (about 290 KB promoted per scavenge at 9,000 validations/s; 143 KB
-    // with Buffers, measured with --trace-gc-nvp).
+    // Encoded now, into the partition's bytes: the buffer then holds no object per event, which
+    // would live until Redis acknowledges it and be copied or promoted by the young-generation
+    // collector on the way (partition-buffer.ts).
     const complete = event.eid === undefined ? { ...event, eid: newEventId() } : event;
-    this.queue.push({ partition: partitionOf(routingKeyOf(complete), this.partitions), value: Buffer.from(encodeValidationEventValue(complete)) });
+    const buffer = this.buffers[partitionOf(routingKeyOf(complete), this.partitions)] as PartitionBuffer;
+    if (!buffer.push(encodeValidationEventValue(complete))) {
+      this.dropOne();
+      return;
+    }
+    this.buffered += 1;
     if (this.timer === undefined && !this.draining) this.schedule(this.flushIntervalMs);
+  }
+
+  /** Counts an event given up on arrival, and warns once until delivery recovers. */
+  private dropOne(): void {
+    // The new event is the one dropped: the oldest ones sit at the head, possibly in a pipeline
+    // right now, and evicting them would race with that pipeline's acknowledgement. The loss is
+    // the same one event either way.
+    this.dropped += 1;
+    if (!this.reportedDrop) {
+      this.reportedDrop = true;
+      this.logger?.warn({ maxBuffered: this.maxBuffered, closed: this.closed }, 'event buffer full or closed: dropping events');
+    }
   }
 
   /** {@inheritDoc EventSink.stats} */
   stats(): EventSinkStats {
-    return { buffered: this.queue.size, appended: this.appended, dropped: this.dropped, failedFlushes: this.failedFlushes };
+    return { buffered: this.buffered, appended: this.appended, dropped: this.dropped, failedFlushes: this.failedFlushes };
   }
 
   /** {@inheritDoc EventSink.flush} */
@@ -184,15 +214,15 @@ export class RedisStreamEventSink implements EventSink {
     this.closed = true;
     this.cancelTimer();
     const deadline = Date.now() + Math.max(0, timeoutMs);
-    while (this.queue.size > 0) {
+    while (this.buffered > 0) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       const delivered = await withinMs(this.drain(true), remaining);
       if (delivered === undefined) break;
       if (!delivered) await waitMs(Math.min(this.retryDelayMs(), deadline - Date.now()));
     }
-    if (this.queue.size > 0) {
-      this.logger?.warn({ undelivered: this.queue.size, timeoutMs }, 'event sink closed with events undelivered');
+    if (this.buffered > 0) {
+      this.logger?.warn({ undelivered: this.buffered, timeoutMs }, 'event sink closed with events undelivered');
     }
   }
 
@@ -227,7 +257,7 @@ export class RedisStreamEventSink implements EventSink {
     this.draining = true;
     let emptied = false;
     try {
-      emptied = await this.sendAll(untilEmpty ? Number.POSITIVE_INFINITY : this.queue.size);
+      emptied = await this.sendAll(untilEmpty ? Number.POSITIVE_INFINITY : this.buffered);
     } catch (error) {
       // sendBatch handles Redis errors itself; reaching here is a bug, which must not stop delivery.
       this.failedFlushes += 1;
@@ -236,7 +266,7 @@ export class RedisStreamEventSink implements EventSink {
     } finally {
       this.draining = false;
     }
-    if (!this.closed && this.timer === undefined && this.queue.size > 0) {
+    if (!this.closed && this.timer === undefined && this.buffered > 0) {
       this.schedule(emptied ? this.flushIntervalMs : this.retryDelayMs());
     }
     return emptied;
@@ -245,7 +275,7 @@ export class RedisStreamEventSink implements EventSink {
   /** Sends up to `limit` events from the head of the buffer, a batch at a time. */
   private async sendAll(limit: number): Promise<boolean> {
     let left = limit;
-    while (this.queue.size > 0 && left > 0) {
+    while (this.buffered > 0 && left > 0) {
       const count = Math.min(this.batchSize, left);
       left -= count;
       if (!(await this.sendBatch(count))) return false;
@@ -253,78 +283,90 @@ export class RedisStreamEventSink implements EventSink {
     return true;
   }
 
-  /** Sends again the partition groups that failed because the script was not loaded. */
-  private async retryGroups(
-    order: readonly number[],
-    groups: ReadonlyMap<number, Array<string | Buffer>>,
-    replies: [Error | null, unknown][],
-  ): Promise<[Error | null, unknown][]> {
-    const again = order.filter((_, index) => isNoScript(replies[index]?.[0] ?? null));
+  /**
+   * Sends again the partitions whose script call failed because the script was not loaded, and
+   * returns the replies with theirs in place.
+   */
+  private async retryUnloaded(takes: readonly PartitionTake[], replies: [Error | null, unknown][]): Promise<[Error | null, unknown][]> {
+    const again = takes.filter((_, index) => isNoScript(replies[index]?.[0] ?? null));
     const pipeline = this.redis.pipeline();
-    for (const partition of again) {
-      pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, ...(groups.get(partition) ?? []));
-    }
+    for (const take of again) this.appendCall(pipeline, take);
     const retried = (await pipeline.exec()) ?? [];
-    const byPartition = new Map(again.map((partition, index) => [partition, retried[index]]));
-    return order.map((partition, index) => byPartition.get(partition) ?? (replies[index] as [Error | null, unknown]));
+    const byTake = new Map(again.map((take, index) => [take, retried[index]]));
+    return takes.map((take, index) => byTake.get(take) ?? (replies[index] as [Error | null, unknown]));
+  }
+
+  /** Adds to the pipeline the script call appending a partition's first `count` events. */
+  private appendCall(pipeline: ChainableCommander, { partition, count }: PartitionTake): void {
+    const events = (this.buffers[partition] as PartitionBuffer).head(count);
+    pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, this.maxLenArgument, events);
+  }
+
+  /** Up to `limit` events from the heads of the partitions, starting at `nextPartition`. */
+  private takeBatch(limit: number): PartitionTake[] {
+    const takes: PartitionTake[] = [];
+    let left = limit;
+    for (let i = 0; i < this.partitions && left > 0; i += 1) {
+      const partition = (this.nextPartition + i) % this.partitions;
+      const count = Math.min((this.buffers[partition] as PartitionBuffer).count, left);
+      if (count === 0) continue;
+      takes.push({ partition, count });
+      left -= count;
+      if (left === 0) this.nextPartition = (partition + 1) % this.partitions;
+    }
+    return takes;
   }
 
   /**
-   * Sends the head of the buffer in one pipeline and removes from the buffer what Redis
-   * acknowledged or refused for good; the rest stays at the head, in order, for the next attempt.
+   * Sends up to `limit` events (one script call per partition) in one pipeline and removes from
+   * the buffer what Redis acknowledged or refused for good; the rest stays at the head of its
+   * partition, in order, for the next attempt.
    *
    * @returns Whether every event of the batch was settled (none is left to retry).
    */
-  private async sendBatch(count: number): Promise<boolean> {
-    const batch = this.queue.peek(count);
-    // One command per partition: a script appends the partition's events in order. Per-event
-    // XADD commands cost ~14 µs of client CPU each, which the validate route paid for.
-    const groups = new Map<number, Array<string | Buffer>>();
-    for (const { partition, value } of batch) {
-      let args = groups.get(partition);
-      if (!args) groups.set(partition, (args = [this.maxLenArgument]));
-      args.push(value);
-    }
+  private async sendBatch(limit: number): Promise<boolean> {
+    const takes = this.takeBatch(limit);
     const pipeline = this.redis.pipeline();
-    const order = [...groups.keys()];
-    for (const [partition, args] of groups) pipeline.evalsha(XADD_BATCH_SHA, 1, this.streamKeys[partition] as string, ...args);
-    let groupReplies: [Error | null, unknown][] | null = null;
+    for (const take of takes) this.appendCall(pipeline, take);
+    let replies: [Error | null, unknown][] | null = null;
     let pipelineError: unknown;
     try {
-      groupReplies = await pipeline.exec();
-      if (groupReplies?.some(([error]) => isNoScript(error))) {
+      replies = await pipeline.exec();
+      if (replies?.some(([error]) => isNoScript(error))) {
         await this.redis.script('LOAD', XADD_BATCH_SCRIPT);
-        groupReplies = await this.retryGroups(order, groups, groupReplies);
+        replies = await this.retryUnloaded(takes, replies);
       }
     } catch (error) {
       pipelineError = error;
     }
-    const replyOfPartition = new Map(order.map((partition, index) => [partition, groupReplies?.[index]]));
-    const replies = batch.map(({ partition }) => replyOfPartition.get(partition));
 
-    const retry: EncodedEvent[] = [];
     let acknowledged = 0;
     let refused = 0;
+    let kept = 0;
     let firstError: unknown;
-    batch.forEach((event, index) => {
+    takes.forEach((take, index) => {
       const reply = replies?.[index];
       const error = reply === undefined ? (pipelineError ?? new Error('no reply from Redis')) : reply[0];
       if (error === null) {
-        acknowledged += 1;
-        return;
+        acknowledged += take.count;
+      } else {
+        firstError ??= error;
+        if (!isRefusedForGood(error)) {
+          kept += take.count;
+          return;
+        }
+        refused += take.count;
       }
-      firstError ??= error;
-      if (isRefusedForGood(error)) refused += 1;
-      else retry.push(event);
+      (this.buffers[take.partition] as PartitionBuffer).drop(take.count);
     });
-    this.queue.replaceHead(batch.length, retry);
+    this.buffered -= acknowledged + refused;
     this.appended += acknowledged;
     this.dropped += refused;
     if (refused > 0) {
       this.logger?.error({ err: firstError, refused }, 'Redis refused validation events for good: dropped');
     }
 
-    if (retry.length === 0) {
+    if (kept === 0) {
       if (this.consecutiveFailures > 0) {
         this.logger?.info({ failedAttempts: this.consecutiveFailures }, 'event delivery recovered');
       }
@@ -333,7 +375,7 @@ export class RedisStreamEventSink implements EventSink {
       return true;
     }
     if (this.consecutiveFailures === 0) {
-      this.logger?.warn({ err: firstError, buffered: this.queue.size }, 'event delivery failing: buffering and retrying');
+      this.logger?.warn({ err: firstError, buffered: this.buffered }, 'event delivery failing: buffering and retrying');
     }
     this.failedFlushes += 1;
     this.consecutiveFailures += 1;
@@ -383,48 +425,8 @@ function waitMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** A buffered event: its stream partition and its entry's `e` value, as UTF-8 bytes. */
-interface EncodedEvent {
+/** A partition's share of a batch: its first `count` events. */
+interface PartitionTake {
   readonly partition: number;
-  readonly value: Buffer;
-}
-
-/**
- * A FIFO of events with O(1) push and removal at the head (an array and a head index, compacted
- * once the consumed part dominates), so that 100 000 buffered events cost no `shift()` copying.
- */
-class EventQueue {
-  private items: (EncodedEvent | undefined)[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(event: EncodedEvent): void {
-    this.items.push(event);
-  }
-
-  /** The first `count` events (fewer when the queue is shorter), left in place. */
-  peek(count: number): EncodedEvent[] {
-    return this.items.slice(this.head, this.head + count) as EncodedEvent[];
-  }
-
-  /**
-   * Removes the first `count` events, then puts `keep` (a subsequence of them, in order) back at
-   * the head. Only the head is touched, so events pushed meanwhile keep their place behind.
-   */
-  replaceHead(count: number, keep: readonly EncodedEvent[]): void {
-    const newHead = this.head + count - keep.length;
-    for (let i = this.head; i < newHead; i += 1) this.items[i] = undefined;
-    keep.forEach((event, i) => {
-      this.items[newHead + i] = event;
-    });
-    this.head = newHead;
-    if (this.head > 1_024 && this.head * 2 > this.items.length) {
-      this.items.copyWithin(0, this.head);
-      this.items.length -= this.head;
-      this.head = 0;
-    }
-  }
+  readonly count: number;
 }

@@ -124,6 +124,43 @@ describe('RedisStreamEventSink: delivery', () => {
     expect(sink.stats()).toEqual({ buffered: 0, appended: 500, dropped: 0, failedFlushes: 0 });
   });
 
+  it('keeps fields with newlines, quotes and any script intact', async () => {
+    const streamPrefix = uniqueName('events');
+    const redis = await sinkConnection(redisUrl());
+    const sink = sinkFor({ redis, partitions: 1, streamPrefix });
+    const odd: ValidationEvent = {
+      ...eventAt(5),
+      userAgent: 'Line one\nLine two\r\n\t"quoted" \\ back',
+      referer: 'https://例え.jp/パス?q=🔑',
+      fingerprint: 'fp-\u0000-\u2028-end',
+    };
+
+    sink.append(eventAt(4));
+    sink.append(odd);
+    sink.append(eventAt(6));
+    await sink.flush();
+
+    expect((await readAll(reader(), 1, streamPrefix))[0]?.map(withoutEid)).toEqual([eventAt(4), odd, eventAt(6)]);
+  });
+
+  it('drains a backlog of many batches from every partition, each in order', async () => {
+    const partitions = 8;
+    const streamPrefix = uniqueName('events');
+    const redis = await sinkConnection(redisUrl());
+    const sink = sinkFor({ redis, partitions, streamPrefix, batchSize: 300, flushIntervalMs: 60_000 });
+    const events = Array.from({ length: 5_000 }, (_, i) => eventAt(i));
+
+    events.forEach((event) => sink.append(event));
+    expect(sink.stats().buffered).toBe(5_000);
+    await sink.flush();
+
+    const stored = await readAll(reader(), partitions, streamPrefix);
+    stored.forEach((streamEvents, partition) => {
+      expect(streamEvents.map(withoutEid)).toEqual(events.filter((event) => partitionOf(routingKeyOf(event), partitions) === partition));
+    });
+    expect(sink.stats()).toEqual({ buffered: 0, appended: 5_000, dropped: 0, failedFlushes: 0 });
+  });
+
   it('delivers on its own timer, without flush()', async () => {
     const streamPrefix = uniqueName('events');
     const redis = await sinkConnection(redisUrl());
