@@ -1,6 +1,7 @@
 /**
  * Load from a second process: autocannon runs in a child, so the server under test keeps its
- * core and the load generator has the other one (2-core machine).
+ * core and the load generator has the other one (2-core machine), at a lower CPU priority than
+ * the server (generator-priority.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+import { atGeneratorPriority } from './generator-priority.js';
 
 const run = promisify(execFile);
 const generator = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
@@ -40,7 +43,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     const file = join(folder, 'options.json');
     writeFileSync(file, JSON.stringify({ connections: 50, durationSeconds: 10, ...options }));
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', generator, file], { maxBuffer: 16 * 1024 * 1024 });
+    const [command, args] = atGeneratorPriority(process.execPath, ['--import', 'tsx', generator, file]);
+    const { stdout } = await run(command, args, { maxBuffer: 16 * 1024 * 1024 });
     return JSON.parse(stdout) as LoadResult;
   } finally {
     rmSync(folder, { recursive: true, force: true });

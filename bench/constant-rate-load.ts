@@ -10,7 +10,8 @@
  * made-up samples to every answer slower than 1 ms. autocannon still measures the maximum
  * throughput (closed loop, bench/autocannon-run.ts).
  *
- * vegeta runs with GOMAXPROCS=1, so the generator takes at most one core, as autocannon does.
+ * vegeta runs with GOMAXPROCS=1, so the generator takes at most one core, as autocannon does,
+ * and at a lower CPU priority than the server (generator-priority.ts).
  * It runs as a child process and is awaited without blocking: the server under test is usually
  * in this process.
  */
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { findGoTool } from '../embedded/find-executable.js';
+import { atGeneratorPriority } from './generator-priority.js';
 
 const run = promisify(execFile);
 
@@ -60,11 +62,10 @@ export async function runConstantRate(options: ConstantRateOptions): Promise<Con
     writeFileSync(targets, `${JSON.stringify({ method: 'POST', url: options.url, body: Buffer.from(options.body).toString('base64'), header })}\n`);
     const connections = String(options.maxConnections ?? 50);
     const env = { ...process.env, GOMAXPROCS: '1' };
-    await run(
-      vegeta,
-      ['attack', '-format=json', `-targets=${targets}`, `-rate=${options.rate}/s`, `-duration=${options.durationSeconds}s`, '-workers=20', `-max-workers=${connections}`, `-max-connections=${connections}`, `-output=${results}`],
-      { env },
-    );
+    const attack = ['attack', '-format=json', `-targets=${targets}`, `-rate=${options.rate}/s`, `-duration=${options.durationSeconds}s`];
+    const limits = ['-workers=20', `-max-workers=${connections}`, `-max-connections=${connections}`, `-output=${results}`];
+    const [command, args] = atGeneratorPriority(vegeta, [...attack, ...limits]);
+    await run(command, args, { env });
     const { stdout } = await run(vegeta, ['report', '-type=json', results], { env, maxBuffer: 16 * 1024 * 1024 });
     const report = JSON.parse(stdout) as { rate: number; success: number; latencies: Record<string, number> };
     const ms = (name: string) => Math.round((report.latencies[name] ?? Number.NaN) / 10_000) / 100;

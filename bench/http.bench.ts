@@ -64,6 +64,14 @@ function rateRow(benchmark: string, rounds: readonly ConstantRateResult[], goal:
   return { benchmark, 'req/s': each((r) => Math.round(r.sentPerSecond)), 'p50 ms': each((r) => r.p50Ms), 'p99 ms': each((r) => r.p99Ms), ratio: '-', goal, met };
 }
 
+/**
+ * Whether a constant-rate run sent at least 97% of its rate: a generator that fell behind (it
+ * runs at a lower priority than the server, generator-priority.ts) measured a lighter load.
+ */
+function sentInFull(result: ConstantRateResult, rate: number): boolean {
+  return result.sentPerSecond >= 0.97 * rate;
+}
+
 /** The result, when every answer was a 2xx. */
 function checkClean(name: string, result: LoadResult): LoadResult {
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
@@ -157,7 +165,7 @@ export async function benchHttp(durationSeconds = 10): Promise<{ rows: HttpBench
       { benchmark: `validate, cached, valid key (median of ${perRound(hotRuns)}; round ratios ${roundRatios.map((r) => r.toFixed(2)).join(' / ')})`, 'req/s': round(hot.requestsPerSecond), 'p50 ms': String(hot.p50Ms), 'p99 ms': String(hot.p99Ms), ratio: ratio.toFixed(2), goal: '>= 0.6x bare', met: ratio >= 0.6 ? 'yes' : 'NO' },
       rateRow(`bare Koa route at the same constant rate (${round(halfRate)}/s, 2 rounds)`, bareAtHalf, '-', '-'),
       rateRow(`bare Koa route reading the JSON body, same rate (${round(halfRate)}/s, 2 rounds)`, bareReadingAtHalf, '-', '-'),
-      rateRow(`validate, cached, at half max (${round(halfRate)}/s constant, 2 rounds)`, atHalf, 'p99 < 5 ms', atHalf.every((r) => r.p99Ms < 5) ? 'yes' : 'NO'),
+      rateRow(`validate, cached, at half max (${round(halfRate)}/s constant, 2 rounds)`, atHalf, 'p99 < 5 ms, rate sent in full', atHalf.every((r) => r.p99Ms < 5 && sentInFull(r, halfRate)) ? 'yes' : 'NO'),
       { benchmark: 'validate, cache miss (MongoDB lookup)', 'req/s': round(miss.requestsPerSecond), 'p50 ms': String(miss.p50Ms), 'p99 ms': String(miss.p99Ms), ratio: (miss.requestsPerSecond / bareResult.requestsPerSecond).toFixed(2), goal: '-', met: '-' },
     ];
     return { rows, memory };
