@@ -48,6 +48,11 @@ export const serverEnvironment = z.object({
   CACHE_MAX_STALE_MS: positiveInt(5_000),
   /** Licenses kept in the cache. Default 200000. */
   CACHE_MAX_ENTRIES: positiveInt(200_000),
+  /**
+   * How long before CACHE_MAX_STALE_MS runs out a license in use is reloaded in the background,
+   * in ms; 0 turns it off. Default: a fifth of CACHE_MAX_STALE_MS, at most 1000.
+   */
+  CACHE_REFRESH_AHEAD_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().nonnegative().optional()),
   /** Lifetime of validation tokens, in seconds. Default 259200 (3 days). */
   TOKEN_TTL_SECONDS: positiveInt(259_200),
   /** Prefix of the validation event streams (`<prefix>:{n}`). Default `keyward:events`. */
@@ -108,7 +113,7 @@ export interface ServerConfig {
   readonly trustedProxies: readonly string[];
   readonly bodyLimitBytes: number;
   readonly rateLimits: { readonly perIpPerMinute: number; readonly perKeyPerMinute: number };
-  readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number };
+  readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number; readonly refreshAheadMs?: number };
   readonly expiryGraceMs: number;
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
   /** BullMQ key prefix, shared with the worker (report jobs, mail wake-ups, billing jobs). */
@@ -170,7 +175,11 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy !== ''),
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     rateLimits: { perIpPerMinute: parsed.RATE_LIMIT_PER_IP_PER_MINUTE, perKeyPerMinute: parsed.RATE_LIMIT_PER_KEY_PER_MINUTE },
-    cache: { maxStaleMs: parsed.CACHE_MAX_STALE_MS, maxEntries: parsed.CACHE_MAX_ENTRIES },
+    cache: {
+      maxStaleMs: parsed.CACHE_MAX_STALE_MS,
+      maxEntries: parsed.CACHE_MAX_ENTRIES,
+      ...(parsed.CACHE_REFRESH_AHEAD_MS === undefined ? {} : { refreshAheadMs: parsed.CACHE_REFRESH_AHEAD_MS }),
+    },
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,
     events: { streamPrefix: parsed.EVENT_STREAM_PREFIX, partitions: parsed.EVENT_STREAM_PARTITIONS, maxStreamLength: parsed.EVENT_STREAM_MAX_LENGTH },
     queuePrefix: parsed.KEYWARD_QUEUE_PREFIX,

@@ -43,8 +43,12 @@ export interface KeywardOptions {
   readonly signing?: { readonly privateKey: KeyObject | string; readonly keyId?: string; readonly ttlSeconds?: number };
   /** Key types. Default `TO-` production and `TO-T-` trial. */
   readonly keyTypes?: KeyTypeSet;
-  /** Cache bounds: `maxEntries` (default 200,000), `maxStaleMs` (default 5,000). */
-  readonly cache?: { readonly maxEntries?: number; readonly maxStaleMs?: number };
+  /**
+   * Cache bounds: `maxEntries` (default 200,000), `maxStaleMs` (default 5,000), and
+   * `refreshAheadMs`, how long before `maxStaleMs` runs out a license in use is reloaded in the
+   * background (default: a fifth of `maxStaleMs`, at most 1,000; 0 turns it off).
+   */
+  readonly cache?: { readonly maxEntries?: number; readonly maxStaleMs?: number; readonly refreshAheadMs?: number };
   /** Validity after the period end, in ms. Default 0. */
   readonly expiryGraceMs?: number;
   /** Receives one event per validation (the server passes its Redis stream sink). */

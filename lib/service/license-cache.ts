@@ -4,6 +4,13 @@
  * instance's message never arrived) a revoked or suspended key cannot validate for longer.
  * Unknown keys are cached too (as `null`), so a key-guessing sweep does not reach MongoDB for
  * every guess.
+ *
+ * An entry read in its last `refreshAheadMs` is reloaded in the background while it goes on
+ * answering: a key in steady use is never missing from the cache, so its validations never
+ * wait for MongoDB. Without this, every `maxStaleMs` the requests of a busy key that arrived
+ * during its reload all waited for it (measured at 7,000 validations/s: a burst of ~250 answers
+ * over 5 ms, up to 21 ms, every 5 s). The bound holds: an entry is never served past
+ * `maxStaleMs` after it was loaded, reload or not.
  */
 import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../errors/keyward-error.js';
@@ -17,22 +24,39 @@ export interface LicenseCacheOptions {
   readonly maxEntries?: number;
   /** Longest time an entry is served without a reload, in ms. Default 5,000. */
   readonly maxStaleMs?: number;
+  /**
+   * How long before `maxStaleMs` runs out a read starts a background reload, in ms; 0 turns it
+   * off. Default: a fifth of `maxStaleMs`, at most 1,000.
+   */
+  readonly refreshAheadMs?: number;
 }
 
 interface Entry {
   readonly license: License | null;
+  /** When (performance.now()) a read starts the background reload. */
+  readonly refreshAt: number;
+  /** Whether a read has started it (one reload per entry). */
+  refreshing: boolean;
 }
 
 /** LRU cache of licenses by key digest, with concurrent misses for one key sharing one load. */
 export class LicenseCache {
   readonly #cache: LRUCache<string, Entry>;
   readonly #load: (keyDigest: string) => Promise<License | null>;
+  /** Age at which a read starts the background reload, in ms. */
+  readonly #refreshAfterMs: number;
 
   constructor(options: LicenseCacheOptions) {
     const maxEntries = options.maxEntries ?? 200_000;
     const maxStaleMs = options.maxStaleMs ?? 5_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new ConfigurationError('cache.maxEntries', 'must be a positive integer');
     if (!Number.isInteger(maxStaleMs) || maxStaleMs < 1) throw new ConfigurationError('cache.maxStaleMs', 'must be a positive integer (ms)');
+    const refreshAheadMs = options.refreshAheadMs ?? Math.min(1_000, Math.floor(maxStaleMs / 5));
+    if (!Number.isInteger(refreshAheadMs) || refreshAheadMs < 0 || refreshAheadMs >= maxStaleMs) {
+      throw new ConfigurationError('cache.refreshAheadMs', `must be an integer from 0 to maxStaleMs - 1 (${maxStaleMs - 1}) ms`);
+    }
+    // 0 turns refreshing off: entries then reach their end unrefreshed.
+    this.#refreshAfterMs = refreshAheadMs === 0 ? Number.POSITIVE_INFINITY : maxStaleMs - refreshAheadMs;
     this.#load = options.load;
     this.#cache = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -40,8 +64,26 @@ export class LicenseCache {
       // Age is checked on read; no timers per entry.
       ttlAutopurge: false,
       allowStale: false,
-      fetchMethod: async (keyDigest) => ({ license: await options.load(keyDigest) }),
+      fetchMethod: async (keyDigest) => this.#entry(await options.load(keyDigest)),
     });
+  }
+
+  #entry(license: License | null): Entry {
+    return { license, refreshAt: performance.now() + this.#refreshAfterMs, refreshing: false };
+  }
+
+  /** The cached entry, fresh enough to serve; starts its background reload when it is due. */
+  #fresh(keyDigest: string): Entry | undefined {
+    const entry = this.#cache.get(keyDigest);
+    if (entry !== undefined && !entry.refreshing && performance.now() >= entry.refreshAt) {
+      entry.refreshing = true;
+      // Until the reload lands, reads get this entry (lru-cache serves the old value of a forced
+      // refresh until its own ttl ends, then makes readers wait for the reload). A failed reload
+      // leaves the entry to run out at its ttl rather than deleting it early; its error is the
+      // next reader's to see, from a load of its own.
+      this.#cache.fetch(keyDigest, { forceRefresh: true, noDeleteOnFetchRejection: true }).catch(() => undefined);
+    }
+    return entry;
   }
 
   /**
@@ -50,12 +92,12 @@ export class LicenseCache {
    * a promise, and calls {@link get} only when it returns undefined.
    */
   peek(keyDigest: string): License | null | undefined {
-    return this.#cache.get(keyDigest)?.license;
+    return this.#fresh(keyDigest)?.license;
   }
 
   /** The license for a digest (null when none exists), from memory when fresh enough. */
   async get(keyDigest: string): Promise<License | null> {
-    const hit = this.#cache.get(keyDigest);
+    const hit = this.#fresh(keyDigest);
     if (hit) return hit.license;
     try {
       const loaded = await this.#cache.fetch(keyDigest);
@@ -74,7 +116,7 @@ export class LicenseCache {
 
   /** Puts a license just written by this process (saves the next reader a load). */
   set(keyDigest: string, license: License | null): void {
-    this.#cache.set(keyDigest, { license });
+    this.#cache.set(keyDigest, this.#entry(license));
   }
 
   /** Drops an entry: the next read loads it again. */
