@@ -292,8 +292,8 @@ export class RedisStreamEventSink implements EventSink {
     const pipeline = this.redis.pipeline();
     for (const take of again) this.appendCall(pipeline, take);
     const retried = (await pipeline.exec()) ?? [];
-    const byTake = new Map(again.map((take, index) => [take, retried[index]]));
-    return takes.map((take, index) => byTake.get(take) ?? (replies[index] as [Error | null, unknown]));
+    let next = 0;
+    return replies.map((reply) => (isNoScript(reply[0]) ? (retried[next++] ?? reply) : reply));
   }
 
   /** Adds to the pipeline the script call appending a partition's first `count` events. */

@@ -161,6 +161,30 @@ describe('RedisStreamEventSink: delivery', () => {
     expect(sink.stats()).toEqual({ buffered: 0, appended: 5_000, dropped: 0, failedFlushes: 0 });
   });
 
+  it('loads its script again when Redis has lost it (SCRIPT FLUSH, a restart, a fail-over)', async () => {
+    // A server of the test's own: flushing the shared one's scripts would disturb other tests.
+    const { server } = await ownRedis();
+    onTestFinished(() => server.stop());
+    const admin = reader(server.url);
+    const partitions = 4;
+    const streamPrefix = uniqueName('events');
+    const redis = await sinkConnection(server.url);
+    const sink = sinkFor({ redis, partitions, streamPrefix, flushIntervalMs: 60_000 });
+    const events = Array.from({ length: 200 }, (_, i) => eventAt(i));
+
+    events.slice(0, 100).forEach((event) => sink.append(event));
+    await sink.flush();
+    await admin.script('FLUSH');
+    events.slice(100).forEach((event) => sink.append(event));
+    await sink.flush();
+
+    const stored = await readAll(admin, partitions, streamPrefix);
+    stored.forEach((streamEvents, partition) => {
+      expect(streamEvents.map(withoutEid)).toEqual(events.filter((event) => partitionOf(routingKeyOf(event), partitions) === partition));
+    });
+    expect(sink.stats()).toEqual({ buffered: 0, appended: 200, dropped: 0, failedFlushes: 0 });
+  });
+
   it('delivers on its own timer, without flush()', async () => {
     const streamPrefix = uniqueName('events');
     const redis = await sinkConnection(redisUrl());
