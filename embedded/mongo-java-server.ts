@@ -1,7 +1,8 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { StartupError } from '../runtime/startup-error.js';
 import { findExecutable } from './find-executable.js';
 import { describeProcessEnd, spawnSupervised, type ProcessEnd } from './supervised-process.js';
 
@@ -35,6 +36,7 @@ const launcherProject = fileURLToPath(new URL('../tools/mongo-wire/', import.met
 const launcherJar = join(launcherProject, 'target', 'mongo-wire-1.0.0.jar');
 const launcherLibs = join(launcherProject, 'target', 'lib');
 const launcherClass = 'dev.keyward.mongowire.Launcher';
+const launcherSource = join(launcherProject, 'src', 'main', 'java', 'dev', 'keyward', 'mongowire', 'Launcher.java');
 
 /** One build per process, shared by concurrent starts. */
 let launcherBuild: Promise<void> | undefined;
@@ -65,6 +67,7 @@ export async function startMongoJavaServer(options: MongoJavaServerOptions = {})
   await launcherBuild;
   if (options.h2File !== undefined) await mkdir(dirname(options.h2File), { recursive: true });
 
+  let lockedFile: string | undefined;
   let announce: (port: number) => void = () => undefined;
   const announced = new Promise<number>((resolve) => (announce = resolve));
   const child = await spawnSupervised({
@@ -80,6 +83,8 @@ export async function startMongoJavaServer(options: MongoJavaServerOptions = {})
     onLine: (line) => {
       const ready = /^READY (\d+)$/.exec(line);
       if (ready?.[1] !== undefined) announce(Number(ready[1]));
+      const locked = /^LOCKED (.+)$/.exec(line);
+      if (locked?.[1] !== undefined) lockedFile = locked[1];
     },
   });
 
@@ -93,6 +98,12 @@ export async function startMongoJavaServer(options: MongoJavaServerOptions = {})
   ]);
   clearTimeout(timer);
 
+  if (outcome.kind === 'ended' && lockedFile !== undefined) {
+    throw new StartupError(
+      'KEYWARD_DATA_DIR',
+      `the MongoDB-wire data file ${lockedFile} is in use by another process (another Keyward on this data directory?); stop it, or set KEYWARD_DATA_DIR to another directory`,
+    );
+  }
   if (outcome.kind === 'ended') {
     throw new Error(`mongo-java-server ${describeProcessEnd(outcome.end)} before it was ready:\n${child.recentOutput()}`);
   }
@@ -122,7 +133,7 @@ function endedCleanly(end: ProcessEnd): boolean {
 }
 
 async function buildLauncherIfMissing(onNotice: (message: string) => void): Promise<void> {
-  if ((await exists(launcherJar)) && (await exists(launcherLibs))) return;
+  if ((await exists(launcherJar)) && (await exists(launcherLibs)) && !(await isNewer(launcherSource, launcherJar))) return;
   const mvn = await findExecutable('mvn');
   if (mvn === undefined) {
     throw new Error(
@@ -139,6 +150,16 @@ async function buildLauncherIfMissing(onNotice: (message: string) => void): Prom
   const end = await build.ended;
   if (end.kind !== 'exited' || end.code !== 0) {
     throw new Error(`Maven build of ${launcherProject} ${describeProcessEnd(end)}:\n${build.recentOutput()}`);
+  }
+}
+
+/** Whether `path` was modified after `than` (a jar older than its source is rebuilt). */
+async function isNewer(path: string, than: string): Promise<boolean> {
+  try {
+    const [source, built] = await Promise.all([stat(path), stat(than)]);
+    return source.mtimeMs > built.mtimeMs;
+  } catch {
+    return false;
   }
 }
 

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 import {
+  type LOG_FORMATS,
   type LOG_LEVELS,
   connectionVariables,
   parseEnvironment,
@@ -107,6 +108,8 @@ export interface ServerConfig {
   /** Absolute directory for local data. */
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT; absent means `auto`. */
+  readonly logFormat?: (typeof LOG_FORMATS)[number];
   readonly secrets: { readonly digest: string; readonly encryption: string };
   readonly signing: { readonly privateKey: string; readonly keyId: string; readonly ttlSeconds: number };
   readonly plans: PlanCatalogue;
@@ -169,6 +172,7 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     mongoDb: parsed.MONGODB_DB,
     dataDir: resolve(cwd, parsed.KEYWARD_DATA_DIR),
     logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT,
     secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
     signing: { privateKey: parsed.KEYWARD_SIGNING_KEY, keyId: parsed.KEYWARD_SIGNING_KEY_ID, ttlSeconds: parsed.TOKEN_TTL_SECONDS },
     plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),

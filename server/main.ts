@@ -10,10 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { type Router } from '@koa/router';
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
+import { createLogger } from '../runtime/create-logger.js';
 import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
+import { describeUnfinished, stopWithin, type StopOutcome } from '../runtime/stop-within.js';
+import { describeConnectFailure, describeListenFailure, redactUrl, StartupError } from '../runtime/startup-error.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
 import { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
 import { MailWake } from '../worker/mail/mail-wake.js';
@@ -71,14 +74,38 @@ export interface StartServerOptions {
   readonly logger?: Logger;
   /** Capabilities with their own clients and raw routes (the Stripe webhook). Default: none. */
   readonly modules?: readonly ServerModule[];
+  /**
+   * Longest wait for each step of `stop()` (event sink, cleanups, modules, clients), in ms; a
+   * step that takes longer is given up on and named in the log. Requests in flight get at
+   * least 10 s. Default 3,000.
+   */
+  readonly stopStepTimeoutMs?: number;
 }
 
 /** Connections that must fail fast rather than queue while Redis is away (hot path helpers). */
 const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 250 } as const;
 
+/**
+ * The first connection to each data store, each failure naming the variable to fix. MongoDB
+ * fails within the driver's server-selection time (`serverSelectionTimeoutMS` in MONGODB_URL,
+ * 30 s by default); Redis after the client's retries per request.
+ */
+async function connectDataStores(redis: Redis, mongo: MongoClient, config: ServerConfig): Promise<void> {
+  const [redisReady, mongoReady] = await Promise.allSettled([
+    redis.ping(),
+    mongo.connect().then(() => mongo.db('admin').command({ ping: 1 })),
+  ]);
+  const failures = [
+    ...(redisReady.status === 'rejected' ? [describeConnectFailure(redisReady.reason, { name: 'Redis', variable: 'REDIS_URL', url: config.redisUrl })] : []),
+    ...(mongoReady.status === 'rejected' ? [describeConnectFailure(mongoReady.reason, { name: 'MongoDB', variable: 'MONGODB_URL', url: config.mongoUrl })] : []),
+  ];
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new StartupError('REDIS_URL', failures.map((failure) => failure.message).join('; '));
+}
+
 /** Builds everything from `config` and listens. */
 export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ name: 'keyward-server', level: config.logLevel });
+  const logger = options.logger ?? createLogger({ name: 'keyward-server', level: config.logLevel, ...(config.logFormat === undefined ? {} : { format: config.logFormat }) });
   const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const sinkRedis = new Redis(config.redisUrl, FAIL_FAST);
@@ -97,7 +124,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   let keyward: Keyward;
   const sink = new RedisStreamEventSink({ redis: sinkRedis, logger, ...config.events });
   try {
-    await mongo.connect();
+    logger.info({ redisUrl: redactUrl(config.redisUrl), mongoUrl: redactUrl(config.mongoUrl) }, 'connecting to the data stores');
+    await connectDataStores(redis, mongo, config);
+    logger.info('data stores connected');
     keyward = await createKeyward({
       db: mongo.db(config.mongoDb),
       redis,
@@ -166,7 +195,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const server = createServer(listener).listen(config.port, config.host);
   try {
     await once(server, 'listening');
-  } catch (error) {
+  } catch (failure) {
+    const error = describeListenFailure(failure, { host: config.host, port: config.port, portVariable: 'PORT', hostVariable: 'HOST', what: 'the HTTP server' });
     await runCleanups();
     await stopModules();
     await keyward.close();
@@ -174,6 +204,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     await closeClients();
     throw error;
   }
+  const stopStepMs = options.stopStepTimeoutMs ?? 3_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   logger.info({ url }, 'server listening');
@@ -184,19 +215,36 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     flushEvents: () => sink.flush(),
     eventStats: () => sink.stats(),
     async stop() {
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      // close() waits for keep-alive sockets; idle ones can go now, busy ones after their response.
-      server.closeIdleConnections();
-      await closed;
-      await sink.close(5_000);
-      const { buffered, dropped } = sink.stats();
-      if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
-      await runCleanups();
-      await rateLimits.close();
-      await stopModules();
-      await keyward.close();
-      await closeClients();
-      logger.info('server stopped');
+      // Each step is bounded: with Redis or MongoDB down, a client may wait for it forever.
+      const outcomes: StopOutcome[] = [];
+      const step = async (part: string, stop: () => Promise<void>, timeoutMs = stopStepMs): Promise<void> => {
+        outcomes.push(await stopWithin(part, timeoutMs, stop));
+      };
+      await step('requests in flight', () => {
+        const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+        // close() waits for keep-alive sockets; idle ones can go now, busy ones after their response.
+        server.closeIdleConnections();
+        return closed;
+      }, Math.max(stopStepMs, 10_000));
+      await step('event sink', async () => {
+        await sink.close(Math.min(5_000, stopStepMs));
+        const { buffered, dropped } = sink.stats();
+        if (buffered > 0 || dropped > 0) logger.warn({ buffered, dropped }, 'events not delivered at shutdown');
+      });
+      await step('route cleanups', runCleanups);
+      await step('rate limits', () => rateLimits.close());
+      await step('server modules', stopModules);
+      await step('license services', () => keyward.close());
+      await step('data store connections', closeClients);
+      const unfinished = describeUnfinished(outcomes);
+      if (unfinished.length > 0) {
+        // The parts given up on may still hold sockets; close them hard so the process can end.
+        for (const client of [redis, sinkRedis, limitRedis]) client.disconnect();
+        server.closeAllConnections();
+        logger.warn({ gaveUpOn: unfinished }, `server stopped, giving up on: ${unfinished.join(', ')}`);
+      } else {
+        logger.info('server stopped');
+      }
     },
   };
 }

@@ -92,6 +92,8 @@ export interface WorkerConfig {
   readonly mongoDb: string;
   /** pino log level. */
   readonly logLevel: z.output<typeof workerEnvironment>['LOG_LEVEL'];
+  /** LOG_FORMAT; absent means `auto`. */
+  readonly logFormat?: z.output<typeof workerEnvironment>['LOG_FORMAT'];
   readonly secrets: { readonly digest: string; readonly encryption: string };
   readonly plans: PlanCatalogue;
   /** Validity after the period end, in ms. */
@@ -130,6 +132,7 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
     mongoUrl: parsed.MONGODB_URL,
     mongoDb: parsed.MONGODB_DB,
     logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT,
     secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
     plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),
     expiryGraceMs: parsed.EXPIRY_GRACE_SECONDS * 1000,

@@ -1,9 +1,12 @@
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 import { createKeyward } from '../lib/service/create-keyward.js';
+import { createLogger } from '../runtime/create-logger.js';
 import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
+import { describeUnfinished, stopWithin, type StopOutcome } from '../runtime/stop-within.js';
+import { describeConnectFailure, redactUrl } from '../runtime/startup-error.js';
 import { parseWorkerConfig, type WorkerConfig } from './config.js';
 import { WORKER_MODULES } from './modules.js';
 import type { WorkerHooks } from './worker-hooks.js';
@@ -23,6 +26,8 @@ export interface StartWorkerOptions {
   readonly modules?: readonly WorkerModule[];
   /** Logger. Default: pino at the configured level. */
   readonly logger?: Logger;
+  /** Longest wait for each module's stop, and for closing the clients, in ms; then it is given up on and named in the log. Default 3,000. */
+  readonly stopStepTimeoutMs?: number;
 }
 
 /**
@@ -35,7 +40,7 @@ export interface StartWorkerOptions {
  * @param config - Parsed configuration (see `parseWorkerConfig`).
  */
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
-  const logger = options.logger ?? pino({ name: 'keyward-worker', level: config.logLevel });
+  const logger = options.logger ?? createLogger({ name: 'keyward-worker', level: config.logLevel, ...(config.logFormat === undefined ? {} : { format: config.logFormat }) });
   const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
   const redis = new Redis(config.redisUrl, { lazyConnect: true });
   redis.on('error', warn('redis connection error'));
@@ -51,22 +56,27 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     await mongo.close();
   };
 
+  const stopStepMs = options.stopStepTimeoutMs ?? 3_000;
   const running: Array<{ name: string; module: RunningWorkerModule }> = [];
-  const stopModules = async (): Promise<void> => {
-    for (const { name, module } of running.reverse()) {
-      try {
-        await module.stop();
-      } catch (error) {
-        logger.error({ err: error, module: name }, 'worker module failed to stop');
-      }
-    }
+  const stopModules = async (): Promise<StopOutcome[]> => {
+    const outcomes: StopOutcome[] = [];
+    // Bounded: a BullMQ worker closing while Redis is away waits for it.
+    for (const { name, module } of running.reverse()) outcomes.push(await stopWithin(`worker module ${name}`, stopStepMs, () => module.stop()));
     running.length = 0;
+    return outcomes;
   };
+  let keywardToClose: { close(): Promise<void> } | undefined;
 
   let context: WorkerContext;
   try {
-    await Promise.all([redis.connect(), mongo.connect()]);
-    await Promise.all([redis.ping(), mongo.db('admin').command({ ping: 1 })]);
+    logger.info({ redisUrl: redactUrl(config.redisUrl), mongoUrl: redactUrl(config.mongoUrl) }, 'connecting to the data stores');
+    const [redisReady, mongoReady] = await Promise.allSettled([
+      redis.connect().then(() => redis.ping()),
+      mongo.connect().then(() => mongo.db('admin').command({ ping: 1 })),
+    ]);
+    if (redisReady.status === 'rejected') throw describeConnectFailure(redisReady.reason, { name: 'Redis', variable: 'REDIS_URL', url: config.redisUrl });
+    if (mongoReady.status === 'rejected') throw describeConnectFailure(mongoReady.reason, { name: 'MongoDB', variable: 'MONGODB_URL', url: config.mongoUrl });
+    logger.info('data stores connected');
     const db = mongo.db(config.mongoDb);
     const keyward = await createKeyward({
       db,
@@ -76,6 +86,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       expiryGraceMs: config.expiryGraceMs,
       onError: warn('background sync failed'),
     });
+    keywardToClose = keyward;
     const hooks: WorkerHooks = {};
     context = {
       config,
@@ -97,7 +108,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       logger.info({ module: module.name }, 'worker module started');
     }
   } catch (error) {
+    // Everything opened so far, the license services' background sync included, or the
+    // process would linger retrying a connection it no longer needs.
     await stopModules();
+    await keywardToClose?.close().catch(() => undefined);
     await closeClients();
     throw error;
   }
@@ -106,10 +120,16 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   return {
     context,
     async stop() {
-      await stopModules();
-      await context.keyward.close();
-      await closeClients();
-      logger.info('worker stopped');
+      const outcomes = await stopModules();
+      outcomes.push(await stopWithin('license services', stopStepMs, () => context.keyward.close()));
+      outcomes.push(await stopWithin('data store connections', stopStepMs, closeClients));
+      const unfinished = describeUnfinished(outcomes);
+      if (unfinished.length > 0) {
+        for (const client of [...extraRedis, redis]) client.disconnect();
+        logger.warn({ gaveUpOn: unfinished }, `worker stopped, giving up on: ${unfinished.join(', ')}`);
+      } else {
+        logger.info('worker stopped');
+      }
     },
   };
 }

@@ -12,6 +12,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Log formats: `auto` picks `pretty` when stdout is a terminal, `json` otherwise. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+
 /** An empty variable (`PORT=`) means "not set", so it gets the default instead of failing. */
 export const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
 
@@ -27,6 +30,8 @@ export const connectionVariables = {
   MONGODB_DB: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -').default('keyward')),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS).default('info')),
+  /** Log lines: `pretty` (for people), `json` (for tools), `auto` (pretty when stdout is a terminal). Default `auto`. */
+  LOG_FORMAT: z.preprocess(unsetIfEmpty, z.enum(LOG_FORMATS).default('auto')),
 };
 
 /** A PEM as given in an environment variable: literal `\n` sequences, or base64 of the PEM. */

@@ -4,6 +4,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
+import { describeListenFailure } from '../../runtime/startup-error.js';
 import type { WorkerModule } from '../worker-module.js';
 import { startMetricsServer } from './metrics-server.js';
 
@@ -35,7 +36,16 @@ export function createMetricsModule(options: MetricsModuleOptions): WorkerModule
         processMetricsStarted = true;
         collectDefaultMetrics({ register: options.registry });
       }
-      const server = await startMetricsServer({ registry: options.registry, port: settings.port, host: settings.host });
+      const server = await startMetricsServer({ registry: options.registry, port: settings.port, host: settings.host }).catch((error: unknown) => {
+        throw describeListenFailure(error, {
+          host: settings.host,
+          port: settings.port,
+          portVariable: 'WORKER_METRICS_PORT',
+          hostVariable: 'WORKER_METRICS_HOST',
+          what: 'the worker metrics endpoint',
+          offHint: 'WORKER_METRICS_PORT=0 turns it off',
+        });
+      });
       context.logger.info({ url: `${server.url}/metrics` }, 'worker metrics listening');
       return { stop: () => server.close() };
     },
