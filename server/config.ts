@@ -43,6 +43,8 @@ export const serverEnvironment = z.object({
   BODY_LIMIT_BYTES: positiveInt(16_384),
   /** Requests per minute per client IP (validate, activate, deactivate). Default 600. */
   RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt(600),
+  /** IPv6 addresses sharing this prefix length count as one client for the per-IP limit (1-128). Default 64. */
+  RATE_LIMIT_IPV6_PREFIX_LENGTH: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(128).default(64)),
   /** Requests per minute per key. Default 300. */
   RATE_LIMIT_PER_KEY_PER_MINUTE: positiveInt(300),
   /** Longest a cached license is served without reloading, in ms. Default 5000. */
@@ -115,7 +117,7 @@ export interface ServerConfig {
   readonly plans: PlanCatalogue;
   readonly trustedProxies: readonly string[];
   readonly bodyLimitBytes: number;
-  readonly rateLimits: { readonly perIpPerMinute: number; readonly perKeyPerMinute: number };
+  readonly rateLimits: { readonly perIpPerMinute: number; readonly perKeyPerMinute: number; /** Default 64. */ readonly ipv6PrefixLength?: number };
   readonly cache: { readonly maxStaleMs: number; readonly maxEntries: number; readonly refreshAheadMs?: number };
   readonly expiryGraceMs: number;
   readonly events: { readonly streamPrefix: string; readonly partitions: number; readonly maxStreamLength: number };
@@ -178,7 +180,11 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),
     trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy !== ''),
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
-    rateLimits: { perIpPerMinute: parsed.RATE_LIMIT_PER_IP_PER_MINUTE, perKeyPerMinute: parsed.RATE_LIMIT_PER_KEY_PER_MINUTE },
+    rateLimits: {
+      perIpPerMinute: parsed.RATE_LIMIT_PER_IP_PER_MINUTE,
+      perKeyPerMinute: parsed.RATE_LIMIT_PER_KEY_PER_MINUTE,
+      ipv6PrefixLength: parsed.RATE_LIMIT_IPV6_PREFIX_LENGTH,
+    },
     cache: {
       maxStaleMs: parsed.CACHE_MAX_STALE_MS,
       maxEntries: parsed.CACHE_MAX_ENTRIES,

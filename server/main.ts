@@ -170,6 +170,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const rateLimits = new RateLimits({
     redis: limitRedis,
     perIp: { points: config.rateLimits.perIpPerMinute, durationSeconds: 60 },
+    ...(config.rateLimits.ipv6PrefixLength === undefined ? {} : { ipv6PrefixLength: config.rateLimits.ipv6PrefixLength }),
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
     onError: warn('rate-limit sync failed'),
   });

@@ -19,6 +19,23 @@ export interface ErrorAnswer {
 
 const SERVICE_CODES = new Set(['CONCURRENT_UPDATE', 'DATASTORE_UNAVAILABLE', 'DUPLICATE_KEY']);
 
+/** The code and exposed message of an http-errors client error (4xx with `expose`), if it is one. */
+function codeForClientError(error: unknown): { code: AnswerCode; message: string } | undefined {
+  const candidate = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (typeof candidate?.status !== 'number' || candidate.expose !== true || candidate.status < 400 || candidate.status >= 500) return undefined;
+  const message = typeof candidate.message === 'string' ? candidate.message : 'The request is invalid.';
+  const byStatus: Partial<Record<number, AnswerCode>> = {
+    401: 'UNAUTHORIZED',
+    403: 'FORBIDDEN',
+    404: 'ROUTE_NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+    429: 'RATE_LIMITED',
+  };
+  return { code: byStatus[candidate.status] ?? 'INVALID_REQUEST', message };
+}
+
 /** The answer for an error thrown while handling a request. */
 export function errorAnswer(error: unknown, requestId: string | null): ErrorAnswer {
   let code: AnswerCode = 'INTERNAL';
@@ -33,6 +50,11 @@ export function errorAnswer(error: unknown, requestId: string | null): ErrorAnsw
     code = error.code as AnswerCode;
     message = error.message;
     if (code !== 'DUPLICATE_KEY') headers = { 'retry-after': '1' };
+  } else {
+    // Client errors raised by Koa or a library (http-errors: `status` 4xx, `expose`), e.g. a
+    // malformed percent-encoding in the path: answered with a code of the list, not as a fault.
+    const clientError = codeForClientError(error);
+    if (clientError !== undefined) ({ code, message } = clientError);
   }
   const status = httpStatusFor(code);
   return { status, headers, body: { error: { code, message, details, requestId } }, fault: status >= 500 };

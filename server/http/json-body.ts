@@ -18,12 +18,27 @@ export function isJsonType(type: string): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
+/**
+ * The media type of a Content-Type header, without parameters, in lower case (media types are
+ * case-insensitive, RFC 9110 §8.3.1); `''` when there is none. The one reading of the header for
+ * the validate fast path and for Koa.
+ */
+export function mediaTypeOf(contentType: string | undefined): string {
+  if (contentType === undefined) return '';
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/** Whether a Content-Type header declares a JSON body, in any letter case. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return isJsonType(mediaTypeOf(contentType));
+}
+
 /** Koa middleware: puts the parsed JSON body on `ctx.request.body` for POST, PUT and PATCH. */
 export function jsonBody(options: JsonBodyOptions): Middleware {
   const { limitBytes } = options;
   return async (ctx, next) => {
     const method = ctx.method;
-    if ((method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !isJsonType(ctx.request.type)) return next();
+    if ((method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !isJsonContentType(ctx.get('content-type'))) return next();
     const declared = ctx.request.length;
     if (declared !== undefined && declared > limitBytes) {
       throw new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.', { limitBytes });

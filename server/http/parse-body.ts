@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
-import { isJsonType } from './json-body.js';
+import { isJsonType, mediaTypeOf } from './json-body.js';
 
 /** A value as the schema's output, or throws ApiError INVALID_REQUEST with `details.issues`. */
 export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, whole: string): z.output<Schema> {
@@ -21,7 +21,7 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
  * body reader reads JSON only, and any other type would silently read as `{}`.
  */
 export function requireJson(ctx: Context): void {
-  const type = ctx.request.type;
+  const type = mediaTypeOf(ctx.get('content-type'));
   if (type !== '' && !isJsonType(type)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }

@@ -12,7 +12,7 @@ import type { RequestContext } from '../../lib/service/validation-service.js';
 import { ApiError } from './api-error.js';
 import type { ClientIpResolver } from './client-ip.js';
 import { errorAnswer } from './error-answer.js';
-import { isJsonType } from './json-body.js';
+import { isJsonContentType } from './json-body.js';
 
 /** The path this fast path answers. */
 export const VALIDATE_PATH = '/v1/licenses/validate';
@@ -33,11 +33,6 @@ export interface ValidateFastPathOptions {
   readonly logger: Logger;
   /** Records each answer's status and duration (the request-duration metric). */
   readonly observe: (status: number, seconds: number) => void;
-}
-
-function isJson(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  return isJsonType((contentType.split(';')[0] ?? '').trim().toLowerCase());
 }
 
 function header(request: IncomingMessage, name: string): string | null {
@@ -105,7 +100,7 @@ export function withValidateFastPath(options: ValidateFastPathOptions, next: Req
   const failed = (exchange: Exchange) => (error: unknown) => fail(exchange, error);
 
   const listener: RequestListener = (request, response) => {
-    if (request.method !== 'POST' || request.url !== VALIDATE_PATH || !isJson(request.headers['content-type'])) {
+    if (request.method !== 'POST' || request.url !== VALIDATE_PATH || !isJsonContentType(request.headers['content-type'])) {
       next(request, response);
       return;
     }

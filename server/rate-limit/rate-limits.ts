@@ -14,6 +14,7 @@
  */
 import type { Redis } from 'ioredis';
 import { ConfigurationError } from '../../lib/errors/keyward-error.js';
+import { DEFAULT_IPV6_PREFIX_LENGTH, rateLimitSubjectOf } from './rate-limit-subject.js';
 
 /** A rate-limit answer: a value, never an exception. */
 export type RateLimitVerdict =
@@ -44,8 +45,10 @@ export interface RateLimitsOptions {
    * the next interval with the counts kept.
    */
   readonly redis: Redis;
-  /** Limit per client IP. Default: 600 per 60 s. */
+  /** Limit per client IP (IPv4 address, or IPv6 network: see `ipv6PrefixLength`). Default: 600 per 60 s. */
   readonly perIp?: RateLimitRule;
+  /** IPv6 addresses that share this many leading bits count as one client (1-128). Default 64. */
+  readonly ipv6PrefixLength?: number;
   /** Limit per key (by key digest). Default: 300 per 60 s. */
   readonly perKey?: RateLimitRule;
   /** Prefix of the Redis keys: `<keyPrefix>:ip:<ip>:<window>`. Default `keyward:rl`. */
@@ -128,6 +131,7 @@ export class RateLimits {
   readonly #redis: Redis;
   readonly #perIp: WindowCounters;
   readonly #perKey: WindowCounters;
+  readonly #ipv6PrefixLength: number;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout;
@@ -143,6 +147,11 @@ export class RateLimits {
     if (typeof keyPrefix !== 'string' || keyPrefix === '') throw new ConfigurationError('keyPrefix', 'must be a non-empty string');
     const interval = options.syncIntervalMs ?? 100;
     if (!Number.isInteger(interval) || interval < 1) throw new ConfigurationError('syncIntervalMs', 'must be a positive integer (ms)');
+    const ipv6PrefixLength = options.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
+    if (!Number.isInteger(ipv6PrefixLength) || ipv6PrefixLength < 1 || ipv6PrefixLength > 128) {
+      throw new ConfigurationError('ipv6PrefixLength', 'must be an integer from 1 to 128');
+    }
+    this.#ipv6PrefixLength = ipv6PrefixLength;
     this.#redis = options.redis;
     this.#perIp = new WindowCounters(checkRule(options.perIp, 'perIp', { points: 600, durationSeconds: 60 }), `${keyPrefix}:ip`);
     this.#perKey = new WindowCounters(checkRule(options.perKey, 'perKey', { points: 300, durationSeconds: 60 }), `${keyPrefix}:key`);
@@ -152,9 +161,9 @@ export class RateLimits {
     this.#timer.unref();
   }
 
-  /** Counts one request from `ip`; synchronous, no I/O. */
+  /** Counts one request from `ip` (its IPv6 network for IPv6); synchronous, no I/O. */
   consumeIp(ip: string): RateLimitVerdict {
-    return this.#perIp.consume(ip, this.#now());
+    return this.#perIp.consume(rateLimitSubjectOf(ip, this.#ipv6PrefixLength), this.#now());
   }
 
   /** Counts one request for a key (by digest); synchronous, no I/O. */

@@ -6,6 +6,9 @@ import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { startRedisServer } from '../../../embedded/redis-server.js';
+import fc from 'fast-check';
+
+import { rateLimitSubjectOf } from '../../../server/rate-limit/rate-limit-subject.js';
 import { RateLimits, type RateLimitsOptions } from '../../../server/rate-limit/rate-limits.js';
 import { redisUrl, uniqueName } from '../../setup/services.js';
 
@@ -98,14 +101,14 @@ describe('RateLimits: Redis unavailable', () => {
     const errors: unknown[] = [];
     const limits = limitsFor(redis, { perIp: { points: 4 }, onError: (error) => errors.push(error) });
     await server.stop();
-    expect([1, 2, 3, 4, 5].map(() => limits.consumeIp('a').allowed)).toEqual([true, true, true, true, false]);
+    expect([1, 2, 3, 4, 5].map(() => limits.consumeIp('203.0.113.9').allowed)).toEqual([true, true, true, true, false]);
     await limits.sync();
     expect(errors.length).toBeGreaterThan(0);
     const restarted = await startRedisServer({ port: server.port });
     onTestFinished(() => restarted.stop());
     for (let i = 0; i < 100 && redis.status !== 'ready'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     await limits.sync();
-    const keys = await redis.keys('*:ip:a:*');
+    const keys = await redis.keys('*:ip:203.0.113.9:*');
     expect(keys).toHaveLength(1);
     expect(Number(await redis.get(keys[0] ?? ''))).toBe(4);
   });
@@ -124,5 +127,61 @@ describe('RateLimits: options', () => {
 
   it('names redis when it is not a client', () => {
     expect(() => new RateLimits({ redis: {} as Redis })).toThrowError(expect.objectContaining({ context: { field: 'redis' } }));
+  });
+});
+
+describe('RateLimits: who counts as one client', () => {
+  /** A random IPv6 address inside 2001:db8:aa:bb::/64. */
+  const addressInOne64 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 4, maxLength: 4 }).map((tail) => `2001:db8:aa:bb:${tail.map((group) => group.toString(16)).join(':')}`);
+
+  it('counts IPv6 by /64: 700 requests from addresses of one /64 are limited at the rule\'s points', async () => {
+    const limits = limitsFor(await connection(), { perIp: { points: 600, durationSeconds: 60 } });
+    const addresses = fc.sample(addressInOne64, { numRuns: 700, seed: 16 });
+    const allowed = addresses.map((ip) => limits.consumeIp(ip)).filter((verdict) => verdict.allowed).length;
+    expect(allowed).toBe(600);
+    // Another /64 is another client.
+    expect(limits.consumeIp('2001:db8:aa:bc::1').allowed).toBe(true);
+  });
+
+  it('counts IPv4 by address: neighbours in one /24 do not share a counter', async () => {
+    const limits = limitsFor(await connection(), { perIp: { points: 1, durationSeconds: 60 } });
+    expect(limits.consumeIp('198.51.100.7').allowed).toBe(true);
+    expect(limits.consumeIp('198.51.100.7').allowed).toBe(false);
+    expect(limits.consumeIp('198.51.100.8').allowed).toBe(true);
+    // The IPv4-mapped form of an address is that address.
+    expect(limits.consumeIp('::ffff:198.51.100.8').allowed).toBe(false);
+  });
+
+  it('takes the IPv6 prefix length as an option', async () => {
+    const limits = limitsFor(await connection(), { perIp: { points: 1, durationSeconds: 60 }, ipv6PrefixLength: 56 });
+    expect(limits.consumeIp('2001:db8:aa:bb01::1').allowed).toBe(true);
+    // Same /56 (2001:db8:aa:bb00::/56), other /64.
+    expect(limits.consumeIp('2001:db8:aa:bbff::1').allowed).toBe(false);
+    const redis = await connection();
+    expect(() => new RateLimits({ redis, ipv6PrefixLength: 0 })).toThrowError(expect.objectContaining({ context: { field: 'ipv6PrefixLength' } }));
+  });
+});
+
+describe('rateLimitSubjectOf', () => {
+  it('maps every address of a /N to one subject and addresses of two /Ns to two (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: 1, max: 128 }),
+        (a, b, prefix) => {
+          const text = (groups: number[]) => groups.map((group) => group.toString(16)).join(':');
+          const samePrefix = (x: number[], y: number[]) =>
+            x.every((group, index) => {
+              const kept = Math.min(16, Math.max(0, prefix - index * 16));
+              const mask = (0xffff << (16 - kept)) & 0xffff;
+              return (group & mask) === ((y[index] ?? 0) & mask);
+            });
+          // Skip IPv4-mapped inputs: those are IPv4 addresses.
+          fc.pre(!(a.slice(0, 5).every((g) => g === 0) && a[5] === 0xffff) && !(b.slice(0, 5).every((g) => g === 0) && b[5] === 0xffff));
+          expect(rateLimitSubjectOf(text(a), prefix) === rateLimitSubjectOf(text(b), prefix)).toBe(samePrefix(a, b));
+        },
+      ),
+    );
   });
 });
