@@ -19,6 +19,7 @@ import { isEntryPoint } from '../runtime/process-entry.js';
 import { DatastoreError } from '../lib/store/datastore-error.js';
 import type { AdminScope } from '../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
+import { ADMIN_TOKEN_REVOCATION_CHANNEL, RevocationAnnouncingTokenStore } from '../server/auth/admin-token-revocations.js';
 import { MongoEmailOutbox, type OutboxStatus } from '../lib/store/mongo-email-outbox.js';
 import { parseCliConfig } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
@@ -98,7 +99,8 @@ async function withContext(io: CliIo, command: (ctx: CliContext & { readonly db:
       return await command({
         keyward,
         db: mongo.db(config.mongoDb),
-        adminTokens: new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }),
+        // Revocations reach every server's token cache at once when Redis is there (issue 16).
+        adminTokens: redis ? new RevocationAnnouncingTokenStore(new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }), (id) => void redis?.publish(ADMIN_TOKEN_REVOCATION_CHANNEL, id).catch(() => undefined)) : new MongoAdminTokenStore({ db: mongo.db(config.mongoDb) }),
         emailOutbox: new MongoEmailOutbox({ db: mongo.db(config.mongoDb) }),
         out: io.stdout,
         err: io.stderr,

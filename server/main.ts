@@ -21,6 +21,7 @@ import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
 import { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
 import { MailWake } from '../worker/mail/mail-wake.js';
 import { AdminAuth } from './auth/admin-auth.js';
+import { createAdminTokenRevocationBus, RevocationAnnouncingTokenStore } from './auth/admin-token-revocations.js';
 import { ADMIN_OPERATIONS } from './routes/admin-operations.js';
 import { addAdminRoutes } from './routes/admin-routes.js';
 import { ADMIN_CASE_OPERATIONS } from './routes/admin-case-operations.js';
@@ -256,7 +257,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
  */
 export const serverWiring: StartServerOptions = {
   addRoutes: (router, { keyward, db, logger, config, redis, onStop }) => {
-    const auth = new AdminAuth({ store: new MongoAdminTokenStore({ db }) });
+    // Revocations announced by the CLI or any server reach this server's token cache at once.
+    const revocations = createAdminTokenRevocationBus(redis, (error) => logger.warn({ err: error }, 'admin-token revocation bus failed'));
+    const auth = new AdminAuth({ store: new RevocationAnnouncingTokenStore(new MongoAdminTokenStore({ db }), (id) => revocations.publish(id)) });
+    auth.followRevocations(revocations).catch((error: unknown) => logger.warn({ err: error }, 'not following admin-token revocations; a revoked token works here until its cache period ends'));
+    onStop(() => revocations.close());
     const mailWake = new MailWake({ connection: redis, prefix: config.queuePrefix, onError: (error) => logger.warn({ err: error }, 'could not wake the mail sender') });
     onStop(() => mailWake.close());
     const outbox = new MongoEmailOutbox({ db, onEnqueued: (id) => mailWake.wake(id) });

@@ -2,6 +2,7 @@
  * `keyward licenses get | list | audit` and the lifecycle commands. Each reads or applies one
  * thing through the license service and prints the license view (masked key, never the key).
  */
+import { describeUnknownPlan } from '../../lib/plans/unknown-plan.js';
 import type { LicenseCommand } from '../../lib/lifecycle/commands.js';
 import type { LicenseStatus, RevocationReason, SuspensionReason } from '../../lib/lifecycle/license.js';
 import { auditEntryView, licenseView } from '../../lib/service/license-view.js';
@@ -117,7 +118,7 @@ export function changePlan(
   options: { readonly planId: string; readonly freeActivationIds?: readonly string[] },
 ): Promise<ExitCode> {
   const plan = ctx.keyward.plans.get(options.planId);
-  if (!plan) return Promise.resolve(fail(ctx.err, { code: 'UNKNOWN_PLAN', message: `No plan "${options.planId}" in the catalogue.` }));
+  if (!plan) return Promise.resolve(fail(ctx.err, { code: 'UNKNOWN_PLAN', message: describeUnknownPlan(options.planId, ctx.keyward.plans).message }));
   return applyCommand(ctx, id, {
     type: 'change_plan',
     plan,

@@ -42,7 +42,8 @@ export async function listTokens(ctx: CliContext): Promise<ExitCode> {
 }
 
 /**
- * Revokes a token. Servers stop accepting it within their cache period (30 s by default).
+ * Revokes a token. With Redis, every server stops accepting it at once (the revocation bus);
+ * without, within their cache period (30 s by default).
  */
 export async function revokeToken(ctx: CliContext, tokenId: string): Promise<ExitCode> {
   const at = ctx.clock();

@@ -17,6 +17,7 @@ import type { Cause, LicenseCommand } from '../lifecycle/commands.js';
 import { issueLicense } from '../lifecycle/issue-license.js';
 import type { LifecycleRefusal } from '../lifecycle/outcome.js';
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
+import { describeUnknownPlan } from '../plans/unknown-plan.js';
 import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from '../store/license-record.js';
 import type { LicenseStore } from '../store/license-store.js';
 import { newId } from './new-id.js';
@@ -77,7 +78,10 @@ export class ConcurrencyError extends KeywardError<{ readonly licenseId: string 
   }
 }
 
-const refusal = (code: RequestRefusal['code'], message: string): ServiceResult<never> => ({ ok: false, refusal: { code, message } });
+const refusal = (code: RequestRefusal['code'], message: string, details?: Readonly<Record<string, unknown>>): ServiceResult<never> => ({
+  ok: false,
+  refusal: { code, message, ...(details === undefined ? {} : { details }) },
+});
 
 /** Issues licenses and applies lifecycle commands to stored ones. */
 export class LicenseService {
@@ -121,7 +125,10 @@ export class LicenseService {
    */
   async issueMany(count: number, request: IssueRequest, onProgress?: (written: number) => void): Promise<ServiceResult<IssuedLicense[]>> {
     const plan = this.#plans.get(request.planId);
-    if (!plan) return refusal('UNKNOWN_PLAN', `No plan "${request.planId}" in the catalogue.`);
+    if (!plan) {
+      const unknown = describeUnknownPlan(request.planId, this.#plans);
+      return refusal('UNKNOWN_PLAN', unknown.message, unknown.details);
+    }
     const typeId = request.keyType ?? (request.trial ? 'trial' : 'production');
     const type = this.#keyTypes.byId(typeId);
     if (!type) return refusal('UNKNOWN_KEY_TYPE', `No key type "${typeId}".`);

@@ -6,13 +6,20 @@
  *
  * Every failure short of a correct secret answers the same UNAUTHORIZED, so a caller learns
  * nothing about which ids exist or were revoked; only the holder of a correct secret is told
- * that the token expired.
+ * that the token expired. Nor does the time tell: an unknown id and a known id with a wrong
+ * secret take one path. The cache remembers a looked-up id whether or not it exists, so the
+ * store is read on the first sight of an id either way and never after; the secret is compared
+ * in constant time against the stored hash or, for an unknown id, a decoy.
+ *
+ * Revocations reach the cache of every server through the revocation bus
+ * (admin-token-revocations.ts); without it, after at most `cacheTtlMs`.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../../lib/errors/keyward-error.js';
 import { newId } from '../../lib/service/new-id.js';
+import type { InvalidationBus } from '../../lib/service/invalidation-bus.js';
 import type { AdminScope, AdminTokenRecord, AdminTokenStore } from '../../lib/store/admin-token-store.js';
 import { ApiError } from '../http/api-error.js';
 
@@ -47,8 +54,9 @@ export interface AdminAuthOptions {
   /** Where tokens are kept. Required. */
   readonly store: AdminTokenStore;
   /**
-   * How long a verified token record is kept in memory, in ms. A revocation made by another
-   * process takes effect here after at most this long. Default 30,000.
+   * How long a looked-up token record is kept in memory, in ms. A revocation that does not reach
+   * this process through the revocation bus (Redis down) takes effect after at most this long.
+   * Default 30,000.
    */
   readonly cacheTtlMs?: number;
   /** Most token records kept in memory. Default 1,000. */
@@ -108,11 +116,20 @@ export async function createAdminToken(store: AdminTokenStore, request: AdminTok
   return { token: `kwa_${id}_${secret}`, record };
 }
 
+/** A looked-up token id: its record, or null when there is none; whether its use was recorded. */
+interface LookedUp {
+  readonly record: AdminTokenRecord | null;
+  touched: boolean;
+}
+
 /** Checks admin tokens, with a short-lived cache of verified records in front of the store. */
 export class AdminAuth {
   readonly #store: AdminTokenStore;
   readonly #clock: () => Date;
-  readonly #verified: LRUCache<string, AdminTokenRecord>;
+  /** Looked-up ids, found or not (`record: null`): see the module comment. */
+  readonly #records: LRUCache<string, LookedUp>;
+  /** Compared against when the id is unknown, so that path costs what a wrong secret costs. */
+  readonly #decoyHash = randomBytes(32).toString('hex');
 
   constructor(options: AdminAuthOptions) {
     const ttl = options.cacheTtlMs ?? 30_000;
@@ -122,7 +139,7 @@ export class AdminAuth {
     this.#store = options.store;
     const clock = options.clock ?? (() => new Date());
     this.#clock = clock;
-    this.#verified = new LRUCache<string, AdminTokenRecord>({
+    this.#records = new LRUCache<string, LookedUp>({
       max,
       ttl,
       // Checked on every read against the injected clock, with no timers.
@@ -136,25 +153,40 @@ export class AdminAuth {
   async authenticate(authorization: string | undefined): Promise<AdminAuthResult> {
     const parsed = parseAuthorization(authorization);
     if (!parsed) return { ok: false, code: 'UNAUTHORIZED' };
-    const cached = this.#verified.get(parsed.tokenId);
-    const record = cached ?? (await this.#store.findById(parsed.tokenId));
-    // Secret first: the state of a token (revoked, expired) is told only to its holder.
-    if (!record || !secretMatches(parsed.secret, record.secretHash) || record.revokedAt !== null) {
+    let entry = this.#records.get(parsed.tokenId);
+    if (entry === undefined) {
+      entry = { record: await this.#store.findById(parsed.tokenId), touched: false };
+      this.#records.set(parsed.tokenId, entry);
+    }
+    const record = entry.record;
+    // Secret first, compared either way: the state of a token (revoked, expired) is told only to its holder.
+    const matches = secretMatches(parsed.secret, record?.secretHash ?? this.#decoyHash);
+    if (!record || !matches || record.revokedAt !== null) {
       return { ok: false, code: 'UNAUTHORIZED' };
     }
     const now = this.#clock();
     if (record.expiresAt !== null && now.getTime() >= record.expiresAt.getTime()) return { ok: false, code: 'TOKEN_EXPIRED' };
-    if (!cached) {
-      // Only a record that just passed every check is cached, so a failure never reads as success.
-      this.#verified.set(record.id, record);
+    // Use is recorded once per look-up (so at most once per cache period).
+    if (!entry.touched) {
+      entry.touched = true;
       await this.#store.touch(record.id, now);
     }
     return { ok: true, principal: { tokenId: record.id, name: record.name, scope: record.scope } };
   }
 
-  /** Drops a token from this process's cache (after revoking it here). */
+  /** Drops a token from this process's cache (it was revoked, here or elsewhere). */
   forget(tokenId: string): void {
-    this.#verified.delete(tokenId);
+    this.#records.delete(tokenId);
+  }
+
+  /**
+   * Follows revocations published on `bus` (see admin-token-revocations.ts): each revoked id is
+   * dropped from the cache, so the next request re-reads the revoked record.
+   *
+   * @returns once this process is subscribed.
+   */
+  followRevocations(bus: InvalidationBus): Promise<void> {
+    return bus.subscribe((tokenId) => this.forget(tokenId));
   }
 
   /**

@@ -15,6 +15,7 @@ import { auditEntryView, licenseSummary, licenseView } from '../../lib/service/l
 import { usageMonth } from '../../lib/service/usage-counter.js';
 import type { LicenseRecord } from '../../lib/store/license-record.js';
 import { adminOf, type AdminAuth } from '../auth/admin-auth.js';
+import { describeUnknownPlan } from '../../lib/plans/unknown-plan.js';
 import { ApiError, type AnswerCode } from '../http/api-error.js';
 import { parseBody, parseQuery } from '../http/parse-body.js';
 import {
@@ -184,7 +185,10 @@ export function addAdminRoutes(router: Router, options: AdminRoutesOptions): voi
   }));
   addCommand('change-plan', changePlanBody, (body, ctx) => {
     const plan = keyward.plans.get(body.planId);
-    if (!plan) throw new ApiError('UNKNOWN_PLAN', `No plan "${body.planId}" in the catalogue.`, { planId: body.planId });
+    if (!plan) {
+      const unknown = describeUnknownPlan(body.planId, keyward.plans);
+      throw new ApiError('UNKNOWN_PLAN', unknown.message, { ...unknown.details });
+    }
     return {
       type: 'change_plan',
       plan,

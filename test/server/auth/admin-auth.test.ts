@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AdminTokenStore } from '../../../lib/store/admin-token-store.js';
 import { MongoAdminTokenStore } from '../../../lib/store/mongo-admin-token-store.js';
@@ -147,12 +148,12 @@ describe('AdminAuth.authenticate', () => {
       const auth = new AdminAuth({ store, clock: () => T0 });
       expect((await auth.authenticate(wrong)).ok).toBe(false);
       expect((await auth.authenticate(wrong)).ok).toBe(false);
-      // Failures are not cached at all: each one reads the store.
-      expect(store.reads).toBe(2);
+      // The record is read once per cache period, whatever the secret; the secret is checked every time.
+      expect(store.reads).toBe(1);
       expect((await auth.authenticate(bearer(token))).ok).toBe(true);
       expect((await auth.authenticate(wrong)).ok).toBe(false);
       expect((await auth.authenticate(bearer(token))).ok).toBe(true);
-      expect(store.reads).toBe(3);
+      expect(store.reads).toBe(1);
     });
   });
 
@@ -175,6 +176,37 @@ describe('AdminAuth.authenticate', () => {
       const store = new MongoAdminTokenStore({ db });
       expect(() => new AdminAuth({ store, cacheTtlMs: 0 })).toThrow(/adminAuth.cacheTtlMs/);
       expect(() => new AdminAuth({ store, cacheMax: 1.5 })).toThrow(/adminAuth.cacheMax/);
+    });
+  });
+});
+
+describe('AdminAuth: an unknown id and a wrong secret take one path', () => {
+  it('reads the store exactly as often for unknown ids as for known ids with a wrong secret (property)', async () => {
+    await withTestDatabase(async (db) => {
+      const store = countingStore(db);
+      const known = await Promise.all(Array.from({ length: 3 }, () => createAdminToken(store, { name: 'ops', scope: 'write' }, T0)));
+      const unknownIds = Array.from({ length: 3 }, () => `tok_${randomBytes(13).toString('hex').slice(0, 26)}`);
+      const wrongSecret = () => randomBytes(32).toString('base64url');
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 12 }), async (attempts) => {
+          // Two servers see the same ids in the same order: one the known ids, one unknown ones.
+          const knownStore = countingStore(db);
+          const unknownStore = countingStore(db);
+          const onKnown = new AdminAuth({ store: knownStore, clock: () => T0 });
+          const onUnknown = new AdminAuth({ store: unknownStore, clock: () => T0 });
+          for (const [, index] of attempts) {
+            const knownId = known[index]?.record.id ?? '';
+            const unknownId = unknownIds[index] ?? '';
+            const a = await onKnown.authenticate(bearer(`kwa_${knownId}_${wrongSecret()}`));
+            const b = await onUnknown.authenticate(bearer(`kwa_${unknownId}_${wrongSecret()}`));
+            expect(a).toEqual({ ok: false, code: 'UNAUTHORIZED' });
+            expect(b).toEqual(a);
+            expect(unknownStore.reads).toBe(knownStore.reads);
+          }
+          expect(knownStore.reads).toBe(new Set(attempts.map(([, index]) => index)).size);
+        }),
+        { numRuns: 25 },
+      );
     });
   });
 });
