@@ -26,9 +26,10 @@ export const casesModule: WorkerModule = {
     });
     context.hooks.onSignal = async (signal) => {
       const result = await service.recordSignal(signal);
-      if (result.change === 'opened' || result.change === 'reopened') {
-        context.logger.info({ caseId: result.case.id, change: result.change, score: result.case.score }, 'abuse case opened');
-      }
+      // Every change that moves the score is logged with the case as stored, so the last line
+      // about a case always shows the score its page shows (issue 16, item 13).
+      const what = result.change === 'opened' || result.change === 'reopened' ? `abuse case ${result.change}` : 'abuse case updated';
+      context.logger.info({ caseId: result.case.id, change: result.change, score: result.case.score, signals: result.case.timeline.length }, what);
       if (result.autoSuspension) {
         if (result.autoSuspension.ok) context.logger.warn({ caseId: result.case.id, score: result.case.score }, 'license suspended automatically');
         else context.logger.warn({ caseId: result.case.id, refusal: result.autoSuspension.refusal.code }, 'automatic suspension refused');

@@ -3,7 +3,8 @@
  * cases idempotently and under concurrency, reopens dismissed cases, suspends automatically only
  * where the plan asks, and decisions reach the license audit trail with their actor.
  */
-import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { loadPlanCatalogue } from '../../../lib/plans/plan-catalogue.js';
 import { ABUSE_DETECTOR_ACTOR, CaseService } from '../../../lib/service/case-service.js';
@@ -12,7 +13,8 @@ import { MongoCaseStore } from '../../../lib/store/mongo-case-store.js';
 import { casesModule } from '../../../worker/cases/cases-module.js';
 import { buildSignal, raiseSignal } from '../../support/abuse-signals.js';
 import { TEST_PLANS } from '../../support/keyward-fixture.js';
-import { startTestWorker } from '../../support/worker-fixture.js';
+import { startTestWorker, testWorkerConfig } from '../../support/worker-fixture.js';
+import { startWorker } from '../../../worker/main.js';
 
 /** The test plans, with `guarded` suspending automatically above a score of 60. */
 const PLANS = loadPlanCatalogue({
@@ -153,5 +155,29 @@ describe('cases module: automatic suspension', () => {
     for (const kind of ['velocity', 'geo_spread', 'domain_spoofing'] as const) await raise(buildSignal({ licenseId, kind, severity: 90, detectedAt: now }));
     expect(await cases.get(`case_${licenseId}`)).toMatchObject({ status: 'open', score: 100 });
     expect((await context.keyward.licenses.get(licenseId))?.license.status).toBe('active');
+  });
+});
+
+describe('cases module: what it logs', () => {
+  it('logs each change with the score as stored: the last line about a case shows the score its page shows', async () => {
+    const lines: Array<{ msg: string; caseId?: string; score?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const config = testWorkerConfig({ plans: PLANS });
+    const worker = await startWorker(config, { modules: [casesModule], logger });
+    onTestFinished(async () => {
+      await worker.stop();
+    });
+    onTestFinished(() => worker.context.db.dropDatabase().then(() => undefined));
+    const issued = await worker.context.keyward.licenses.issue({ planId: 'pro' });
+    if (!issued.ok) throw new Error(issued.refusal.message);
+    const licenseId = issued.value.record.license.id;
+    // A first signal opens the case; the next ones raise its score after it was opened.
+    for (const [i, severity] of [40, 4, 2].entries()) {
+      await raiseSignal(worker.context.db, worker.context.hooks, buildSignal({ licenseId, severity, windowStart: `2026-11-01T1${i}:00:00Z` }));
+    }
+    const stored = await new MongoCaseStore({ db: worker.context.db }).get(`case_${licenseId}`);
+    const about = lines.filter((line) => line.caseId === `case_${licenseId}`);
+    expect(about.map((line) => line.msg)).toEqual(['abuse case opened', 'abuse case updated', 'abuse case updated']);
+    expect(about.at(-1)?.score).toBe(stored?.score);
   });
 });
