@@ -19,6 +19,7 @@ import { MongoClient } from 'mongodb';
 import { lockDataDir } from '../embedded/data-dir-lock.js';
 import { startLocalServices } from '../embedded/local-services.js';
 import { createLogger } from '../runtime/create-logger.js';
+import { mongoClientOptions } from '../runtime/mongo-client-options.js';
 import { describeConnectFailure, messageOf, redactUrl } from '../runtime/startup-error.js';
 import { describeUnfinished, stopWithin, type StopOutcome } from '../runtime/stop-within.js';
 import { parseEnvironment, parseServerConfig, serverEnvironment } from '../server/config.js';
@@ -51,15 +52,15 @@ interface Part {
 
 /**
  * Checks that both data stores answer before anything relies on them, so a wrong URL is named
- * at once: Redis after a short connect timeout, MongoDB within the driver's server-selection
- * time (`serverSelectionTimeoutMS` in MONGODB_URL, 30 s by default).
+ * at once: Redis after a short connect timeout, MongoDB within the server-selection time
+ * (`serverSelectionTimeoutMS` in MONGODB_URL, 5 s by default).
  */
 async function checkDataStores(redisUrl: string, mongoUrl: string): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 5_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // ioredis rejects connect() with "Connection is closed."; the socket error says why.
   let redisError: unknown;
   redis.on('error', (error: unknown) => (redisError ??= error));
-  const mongo = new MongoClient(mongoUrl);
+  const mongo = new MongoClient(mongoUrl, mongoClientOptions(mongoUrl));
   try {
     const [redisReady, mongoReady] = await Promise.allSettled([
       redis.connect().then(() => redis.ping()),

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 
 import { createKeyward, type Keyward } from '../lib/service/create-keyward.js';
 import { createLogger } from '../runtime/create-logger.js';
+import { mongoClientOptions } from '../runtime/mongo-client-options.js';
 import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
 import { describeUnfinished, stopWithin, type StopOutcome } from '../runtime/stop-within.js';
 import { describeConnectFailure, describeListenFailure, redactUrl, StartupError } from '../runtime/startup-error.js';
@@ -88,8 +89,8 @@ const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandT
 
 /**
  * The first connection to each data store, each failure naming the variable to fix. MongoDB
- * fails within the driver's server-selection time (`serverSelectionTimeoutMS` in MONGODB_URL,
- * 30 s by default); Redis after the client's retries per request.
+ * fails within the server-selection time (`serverSelectionTimeoutMS` in MONGODB_URL, 5 s by
+ * default: runtime/mongo-client-options.ts); Redis after the client's retries per request.
  */
 async function connectDataStores(redis: Redis, mongo: MongoClient, config: ServerConfig): Promise<void> {
   const [redisReady, mongoReady] = await Promise.allSettled([
@@ -112,7 +113,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const sinkRedis = new Redis(config.redisUrl, FAIL_FAST);
   const limitRedis = new Redis(config.redisUrl, FAIL_FAST);
   for (const client of [redis, sinkRedis, limitRedis]) client.on('error', warn('redis connection error'));
-  const mongo = new MongoClient(config.mongoUrl);
+  const mongo = new MongoClient(config.mongoUrl, mongoClientOptions(config.mongoUrl));
 
   const closeClients = async (): Promise<void> => {
     for (const client of [redis, sinkRedis, limitRedis]) {

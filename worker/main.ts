@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 
 import { createKeyward } from '../lib/service/create-keyward.js';
 import { createLogger } from '../runtime/create-logger.js';
+import { mongoClientOptions } from '../runtime/mongo-client-options.js';
 import { isEntryPoint, runUntilSignal } from '../runtime/process-entry.js';
 import { describeUnfinished, stopWithin, type StopOutcome } from '../runtime/stop-within.js';
 import { describeConnectFailure, redactUrl } from '../runtime/startup-error.js';
@@ -45,7 +46,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const redis = new Redis(config.redisUrl, { lazyConnect: true });
   redis.on('error', warn('redis connection error'));
   const extraRedis: Redis[] = [];
-  const mongo = new MongoClient(config.mongoUrl);
+  const mongo = new MongoClient(config.mongoUrl, mongoClientOptions(config.mongoUrl));
 
   const closeClients = async (): Promise<void> => {
     // QUIT would wait in ioredis's offline queue while Redis is unreachable.
