@@ -174,7 +174,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     perIp: { points: config.rateLimits.perIpPerMinute, durationSeconds: 60 },
     ...(config.rateLimits.ipv6PrefixLength === undefined ? {} : { ipv6PrefixLength: config.rateLimits.ipv6PrefixLength }),
     perKey: { points: config.rateLimits.perKeyPerMinute, durationSeconds: 60 },
-    onError: warn('rate-limit sync failed'),
+    onError: (error) => {
+      // Fail open: requests go on, limited by this process's own counts; counted and logged.
+      metrics.rateLimitSyncFailures.inc();
+      warn('rate-limit sync failed')(error);
+    },
   });
   const operations = [...(options.operations ?? []), ...(options.modules ?? []).flatMap((module) => module.operations ?? [])];
   const koaListener = createRequestListener({

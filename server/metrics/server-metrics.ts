@@ -40,6 +40,11 @@ export interface ServerMetrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   /** `keyward_rate_limited_total{scope}`: requests turned away with 429, by the limit that did it. */
   readonly rateLimited: Counter<'scope'>;
+  /**
+   * `keyward_rate_limit_sync_failures_total`: syncs of the rate-limit counts with Redis that
+   * failed; meanwhile each process limits on its own counts (open across instances).
+   */
+  readonly rateLimitSyncFailures: Counter;
   /** `Content-Type` of {@link ServerMetrics.metricsText}'s output. */
   readonly contentType: string;
   /** Counts one validation answer. */
@@ -87,6 +92,12 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
   });
   for (const scope of RATE_LIMIT_SCOPES) rateLimited.inc({ scope }, 0);
 
+  const rateLimitSyncFailures = new Counter({
+    name: 'keyward_rate_limit_sync_failures_total',
+    help: 'Rate-limit syncs with Redis that failed; meanwhile each process limits on its own counts.',
+    registers,
+  });
+
   const { sink, cacheEntries } = options;
   if (sink !== undefined) registerSinkMetrics(registers, sink);
   if (cacheEntries !== undefined) {
@@ -107,6 +118,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     validations,
     httpRequestDuration,
     rateLimited,
+    rateLimitSyncFailures,
     contentType: registry.contentType,
     countValidation: (code) => validations.inc({ code }),
     countRateLimited: (scope) => rateLimited.inc({ scope }),

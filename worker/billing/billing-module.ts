@@ -122,6 +122,8 @@ export const billingModule: WorkerModule = {
   async start(context) {
     const config = context.config.billing ?? DEFAULT_BILLING_CONFIG;
     const queue = new Queue(BILLING_QUEUE, { connection: context.createRedis('billing-queue'), prefix: context.queuePrefix });
+    // Without a listener BullMQ prints every reconnection error raw while Redis is down.
+    queue.on('error', (error: unknown) => context.logger.warn({ err: error }, 'billing queue error'));
     // E-mails billing queues wake the mail sender at once instead of waiting for its sweep.
     const mail = createWorkerOutbox(context, 'billing');
     const deps = await createBillingDependencies(context, queue, mail.outbox);

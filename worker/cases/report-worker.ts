@@ -37,6 +37,8 @@ export async function startReportWorker(options: ReportWorkerOptions): Promise<R
   const clock = options.clock ?? (() => new Date());
   const service = new ReportService({ db: context.db, reports, clock });
   const queue = new Queue(REPORT_QUEUE, { connection: context.createRedis('report-queue'), prefix: context.queuePrefix });
+  // Without a listener BullMQ prints every reconnection error raw while Redis is down.
+  queue.on('error', (error: unknown) => context.logger.warn({ err: error }, 'report queue error'));
   await queue.upsertJobScheduler(
     DAILY_REPORT_SCHEDULER,
     { pattern: DAILY_REPORT_PATTERN, tz: 'UTC' },
