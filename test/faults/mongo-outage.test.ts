@@ -72,6 +72,7 @@ describe('fault: MongoDB stopped mid-traffic and started again', () => {
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers freely
       return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
     };
     const validate = (key: string) => server.post('/v1/licenses/validate', { key });
