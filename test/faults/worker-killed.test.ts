@@ -1,6 +1,7 @@
 /**
- * Fault: the worker process is SIGKILLed in the middle of a billing job and of a mail send (its
- * Stripe API and SMTP server hold the calls open, so the kill lands mid-job), then a new worker
+ * Fault: the worker process is SIGKILLed in the middle of a billing job, a mail send and a
+ * report build (its Stripe API and SMTP server hold their calls open, and its MongoDB connection
+ * runs through a proxy that stops forwarding, so the kill lands mid-job), then a new worker
  * process starts.
  *
  * Kept: the Stripe event and the e-mail, stored before the kill; the license issued once.
@@ -8,16 +9,20 @@
  * default) runs out, the billing job until BullMQ finds it stalled (its lock, 30 s) or the
  * billing sweep re-queues the unprocessed event.
  * Back: each completes exactly once: one license for the subscription, one message received
- * for the e-mail, and the event `processed`.
+ * for the e-mail, the event `processed`, the report `ready` (one report, one job run to the end).
  */
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 
 import { MongoClient } from 'mongodb';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
+import { REPORT_QUEUE } from '../../lib/abuse/report-jobs.js';
 import { loadPlanCatalogue } from '../../lib/plans/plan-catalogue.js';
 import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
 import { createAdminToken } from '../../server/auth/admin-auth.js';
@@ -55,8 +60,40 @@ async function holdingServer(greeting: string | null): Promise<{ port: number; c
   return { port: (server.address() as AddressInfo).port, connected: first };
 }
 
+/** A TCP proxy to MongoDB that can stop forwarding what the client sends: queries then hang. */
+async function pausableProxy(target: string): Promise<{ url: string; pause(): void }> {
+  const { hostname, port } = new URL(target.replace(/^mongodb:/, 'http:'));
+  const clients: Socket[] = [];
+  let paused = false;
+  const proxy = createTcpServer((client) => {
+    clients.push(client);
+    const upstream = connect(Number(port), hostname);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    if (paused) client.pause();
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  onTestFinished(() => {
+    for (const client of clients) client.destroy();
+    proxy.close();
+  });
+  return {
+    url: `mongodb://127.0.0.1:${(proxy.address() as AddressInfo).port}/?directConnection=true`,
+    pause() {
+      paused = true;
+      for (const client of clients) {
+        client.unpipe();
+        client.pause();
+      }
+    },
+  };
+}
+
 describe('fault: the worker process killed mid-job', () => {
-  it('completes the billing job and the mail send exactly once after a new worker starts', { timeout: 180_000 }, async () => {
+  it('completes the billing job, the mail send and the report build exactly once after a new worker starts', { timeout: 180_000 }, async () => {
     const plans = loadPlanCatalogue(BILLING_TEST_PLANS);
     const server = await startTestServer(
       { plans, stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: TEST_WEBHOOK_SECRET, jobAttempts: 8, jobBackoffMs: 200 } },
@@ -79,7 +116,8 @@ describe('fault: the worker process killed mid-job', () => {
       } satisfies FaultWorkerSettings),
     });
 
-    const first = runEntryPoint('test/faults/worker-process.ts', settings({ smtpUrl: `smtp://127.0.0.1:${smtpHold.port}`, stripeApi: { apiKey: 'sk_test_fault', host: '127.0.0.1', port: stripeApi.port, protocol: 'http' } }));
+    const mongoProxy = await pausableProxy(mongoUrl());
+    const first = runEntryPoint('test/faults/worker-process.ts', settings({ mongoUrl: mongoProxy.url, smtpUrl: `smtp://127.0.0.1:${smtpHold.port}`, stripeApi: { apiKey: 'sk_test_fault', host: '127.0.0.1', port: stripeApi.port, protocol: 'http' } }));
     await first.waitFor('worker ready');
 
     // A mail send in flight: a manual license e-mailed to its owner.
@@ -98,6 +136,16 @@ describe('fault: the worker process killed mid-job', () => {
     const checkout = checkoutCompleted(ids, new Date());
     expect((await postWebhook(server.url, checkout)).status).toBe(200);
     await Promise.all([smtpHold.connected, stripeApi.connected]);
+    // A report build in flight: the worker takes the job (from Redis), then its reads of MongoDB hang.
+    mongoProxy.pause();
+    const report = await fetch(`${server.url}/v1/admin/reports`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(report.status).toBe(202);
+    const { id: reportId } = (await report.json()) as { id: string };
+    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    onTestFinished(() => void connection.disconnect());
+    const reportQueue = new Queue(REPORT_QUEUE, { connection, prefix: server.config.queuePrefix });
+    onTestFinished(() => reportQueue.close());
+    await until(async () => (await reportQueue.getJobState(reportId)) === 'active', 'the report job to start');
 
     first.child.kill('SIGKILL');
     expect((await first.ended).signal).toBe('SIGKILL');
@@ -115,6 +163,9 @@ describe('fault: the worker process killed mid-job', () => {
     expect(await db.collection('licenses').countDocuments({ stripeSubscriptionId: ids.subscription })).toBe(1);
     await until(async () => (await db.collection('email_outbox').countDocuments({ to: ids.email, status: 'sent' })) >= 1, 'the key e-mail of the subscription', 2_400);
     expect(smtp.received.filter((mail) => mail.envelopeTo.includes(ids.email))).toHaveLength(1);
+    await until(async () => (await db.collection('abuse_reports').findOne({ _id: reportId as never }))?.['status'] === 'ready', 'the interrupted report', 2_400);
+    expect(await reportQueue.getJobState(reportId)).toBe('completed');
+    expect(await db.collection('abuse_reports').countDocuments()).toBe(1);
     second.child.kill('SIGTERM');
     await second.ended;
   });

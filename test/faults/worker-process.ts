@@ -1,6 +1,6 @@
 /**
  * A worker process for the fault suite: the production composition root (startWorker) with the
- * billing and mail modules, configured from one JSON variable (KEYWARD_FAULT_WORKER) so that a
+ * cases (reports), billing and mail modules, configured from one JSON variable (KEYWARD_FAULT_WORKER) so that a
  * test can give it settings the environment does not expose (short mail leases, a Stripe API
  * and SMTP server of its own). The test SIGKILLs it mid-job and starts another.
  */
@@ -11,6 +11,7 @@ import { billingModule } from '../../worker/billing/billing-module.js';
 import type { WorkerConfig } from '../../worker/config.js';
 import { DEFAULT_MAIL_CONFIG } from '../../worker/mail/mail-config.js';
 import { mailModule } from '../../worker/mail/mail-module.js';
+import { casesModule } from '../../worker/cases/cases-module.js';
 import { startWorker } from '../../worker/main.js';
 
 /** What the test passes. */
@@ -40,4 +41,4 @@ const config: WorkerConfig = {
   mail: { ...DEFAULT_MAIL_CONFIG, smtpUrl: settings.smtpUrl, leaseMs: 2_000, sweepIntervalMs: 200, retry: { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1_000 } },
   billing: { ...DEFAULT_BILLING_CONFIG, stripeApi: settings.stripeApi, paymentGraceMs: 0, jobAttempts: 8, jobBackoffMs: 200, sweepAfterMs: 2_000, scheduleEveryMs: 1_000 },
 };
-runUntilSignal({ name: 'fault-worker' }, () => startWorker(config, { modules: [billingModule, mailModule] }));
+runUntilSignal({ name: 'fault-worker' }, () => startWorker(config, { modules: [casesModule, billingModule, mailModule] }));
