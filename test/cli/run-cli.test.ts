@@ -130,7 +130,8 @@ function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: 
 }
 
 describe('the keyward process', () => {
-  it('runs from the command line with the environment of the server', async () => {
+  // Three processes, each compiling the CLI with tsx first: slow on a loaded machine.
+  it('runs from the command line with the environment of the server', { timeout: 120_000 }, async () => {
     const env = environment();
     const token = await spawnCli(['token', 'create', '--name', 'spawned', '--scope', 'read'], env);
     expect(token.stderr).toContain('shown only once');

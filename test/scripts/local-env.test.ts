@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { generateTokenKeyPair } from '../../lib/tokens/validation-token.js';
 import { formatLocalEnv, writeLocalEnv } from '../../scripts/local-env.js';
 import { mongoUrl, redisUrl, uniqueName } from '../setup/services.js';
-import { PROJECT_ROOT, runEntryPoint, testSecretsEnvironment } from '../support/entry-point.js';
+import { PROJECT_ROOT, runEntryPoint, SPAWN_TIMEOUT_MS, testSecretsEnvironment } from '../support/entry-point.js';
 
 /** What `sh` sees after sourcing `file` with `set -a`, for the given names (NUL-separated). */
 function sourcedByShell(file: string, names: readonly string[]): Record<string, string> {
@@ -57,7 +57,8 @@ describe('local.env', () => {
   });
 });
 
-describe('npm run keyward:local', () => {
+// Each test starts Node processes that compile the entry point with tsx: slow on a loaded machine.
+describe('npm run keyward:local', { timeout: SPAWN_TIMEOUT_MS }, () => {
   /** A data directory whose local.env points at the run's data stores, as `npm start` writes it. */
   function instanceDir(): string {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'keyward-local-')), 'instance');

@@ -17,7 +17,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { DATA_DIR_LOCK_FILE } from '../../embedded/data-dir-lock.js';
 import { startRedisServer } from '../../embedded/redis-server.js';
 import { mongoUrl, redisUrl } from '../setup/services.js';
-import { plainLines, runEntryPoint, testSecretsEnvironment } from '../support/entry-point.js';
+import { plainLines, runEntryPoint, SPAWN_TIMEOUT_MS, testSecretsEnvironment } from '../support/entry-point.js';
 
 function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'keyward-start-'));
@@ -47,7 +47,8 @@ function startEnvironment(dataDir: string, overrides: Record<string, string> = {
   };
 }
 
-describe('npm start: start-up failures name what to change and exit', () => {
+// Each test starts Node processes that compile the entry point with tsx: slow on a loaded machine.
+describe('npm start: start-up failures name what to change and exit', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it('stops with code 1 and names WORKER_METRICS_PORT when the metrics port is taken (a second instance)', async () => {
     const port = await occupiedPort();
     const run = runEntryPoint('scripts/start.ts', startEnvironment(tempDataDir(), { WORKER_METRICS_PORT: String(port) }));
@@ -111,7 +112,8 @@ describe('npm start: start-up failures name what to change and exit', () => {
   });
 });
 
-describe('npm start: every stop is bounded and says so', () => {
+// Each test starts Node processes that compile the entry point with tsx: slow on a loaded machine.
+describe('npm start: every stop is bounded and says so', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it('ends with a "stopped" line and code 0 on SIGTERM, and removes its lock and local.env', async () => {
     const dataDir = tempDataDir();
     const run = runEntryPoint('scripts/start.ts', startEnvironment(dataDir));

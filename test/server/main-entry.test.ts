@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { mongoUrl, redisUrl, uniqueName } from '../setup/services.js';
-import { plainLines, runEntryPoint, testSecretsEnvironment } from '../support/entry-point.js';
+import { plainLines, runEntryPoint, SPAWN_TIMEOUT_MS, testSecretsEnvironment } from '../support/entry-point.js';
 
 async function occupiedPort(): Promise<number> {
   const holder = createServer();
@@ -29,7 +29,8 @@ const environment = (overrides: Record<string, string>): Record<string, string> 
   ...overrides,
 });
 
-describe('server/main.ts as the entry point', () => {
+// Each test starts Node processes that compile the entry point with tsx: slow on a loaded machine.
+describe('server/main.ts as the entry point', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it('names PORT when its port is taken', async () => {
     const port = await occupiedPort();
     const end = await runEntryPoint('server/main.ts', environment({ PORT: String(port) })).ended;
@@ -46,7 +47,8 @@ describe('server/main.ts as the entry point', () => {
   });
 });
 
-describe('worker/main.ts as the entry point', () => {
+// Each test starts Node processes that compile the entry point with tsx: slow on a loaded machine.
+describe('worker/main.ts as the entry point', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it('names WORKER_METRICS_PORT when its port is taken', async () => {
     const port = await occupiedPort();
     const end = await runEntryPoint('worker/main.ts', environment({ WORKER_METRICS_PORT: String(port) })).ended;

@@ -14,6 +14,13 @@ import { generateTokenKeyPair } from '../../lib/tokens/validation-token.js';
 /** The project root, so entry points find config/plans.json whatever the test's cwd. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Test timeout for tests that spawn entry points: each process compiles its module graph with
+ * tsx before it does anything, which takes many seconds on a busy 2-core machine. A bound on
+ * the test, not an assertion about speed.
+ */
+export const SPAWN_TIMEOUT_MS = 120_000;
+
 /** tsx's loader by absolute URL, so it is found from any working directory. */
 const TSX_LOADER = pathToFileURL(`${PROJECT_ROOT}node_modules/tsx/dist/loader.mjs`).href;
 
