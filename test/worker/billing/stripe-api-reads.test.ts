@@ -30,12 +30,14 @@ describe('Stripe API reads (stripe-mock)', () => {
     const fetched = await stripeMock().subscriptions.retrieve(subscriptionId);
     const item = fetched.items.data[0]!;
     const state = await new MongoSubscriptionStateStore({ db: billing.db }).get(subscriptionId);
-    expect(state?.snapshot).toEqual({
+    expect(state?.snapshots.map((fact) => fact.ref)).toEqual(['api']);
+    expect(state?.snapshots[0]?.snapshot).toEqual({
       subscriptionId,
       stripeCustomerId: fetched.customer,
       status: fetched.status,
-      priceId: item.price.id,
-      currentPeriodEnd: new Date(item.current_period_end * 1000),
+      items: fetched.items.data.map((i) => ({ priceId: i.price.id, quantity: i.quantity ?? 1 })),
+      currentPeriodStart: new Date(Math.max(...fetched.items.data.map((i) => i.current_period_start)) * 1000),
+      currentPeriodEnd: new Date(Math.max(...fetched.items.data.map((i) => i.current_period_end)) * 1000),
       cancelAtPeriodEnd: fetched.cancel_at_period_end,
       trialEnd: fetched.trial_end === null ? null : new Date(fetched.trial_end * 1000),
       defaultPaymentMethod: null,
