@@ -79,6 +79,7 @@ export type BillingDecision =
   | { readonly outcome: 'refused'; readonly code: 'UNKNOWN_PRICE' | 'NO_PRICE'; readonly message: string; readonly details: Readonly<Record<string, unknown>> };
 
 const PROVISIONING_STATUSES = new Set(['trialing', 'active', 'past_due', 'unpaid', 'canceled', 'paused']);
+const PAYING_STATUSES = new Set(['active', 'past_due', 'unpaid']);
 const HOLDS_BILLING_OWNS: ReadonlySet<SuspensionReason> = new Set(['payment_failed', 'dispute']);
 
 const maxDate = (...dates: ReadonlyArray<Date | null>): Date | null =>
@@ -100,10 +101,12 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
   const paidEnd = maxDate(latestPeriodEnd(state.snapshots), state.paidThrough);
   const desiredEnd = paidEnd === null ? null : new Date(paidEnd.getTime() + graceMs);
   const ending = state.deletedAt !== null || snapshot.status === 'canceled' || snapshot.status === 'incomplete_expired';
-  // Still a trial: its end is ahead and nothing was paid beyond it (whatever the status says: a
-  // trial cancelled before it ends stays a trial until then).
+  // Still a trial: its end is ahead, no period beyond it is known (paid or shown), and the
+  // subscription is not paying (a trial cancelled before it ends stays a trial until then). So
+  // a renewal beyond the trial's end (plus grace) always ends the trial, in any order.
   const trialEnd = snapshot.trialEnd;
-  const stillTrial = trialEnd !== null && trialEnd > now && (state.paidThrough?.getTime() ?? 0) <= trialEnd.getTime();
+  const stillTrial =
+    trialEnd !== null && trialEnd > now && (paidEnd?.getTime() ?? 0) <= trialEnd.getTime() && !PAYING_STATUSES.has(snapshot.status);
 
   if (license === null) {
     if (!PROVISIONING_STATUSES.has(snapshot.status)) return { outcome: 'nothing_to_provision', code: 'SUBSCRIPTION_NOT_STARTED' };

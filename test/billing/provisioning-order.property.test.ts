@@ -16,7 +16,7 @@ import { loadPlanCatalogue } from '../../lib/plans/plan-catalogue.js';
 import { withTestDatabase } from '../setup/services.js';
 import { licenseProjection, ProvisioningHarness } from '../support/provisioning-harness.js';
 import { BILLING_TEST_PLANS } from '../support/stripe-events.js';
-import { lifePlans, RANKED_PRICES, subscriptionLife, type Life, type LifePlan } from '../support/subscription-story.js';
+import { expectedLicense, lifePlans, subscriptionLife, type Life } from '../support/subscription-story.js';
 
 const plans = loadPlanCatalogue(BILLING_TEST_PLANS);
 const NOW = new Date('2030-06-15T12:00:00Z');
@@ -30,28 +30,6 @@ const deliveries = (count: number, extra: number) =>
     .chain(([all, repeats]) => fc.shuffledSubarray([...all, ...repeats], { minLength: all.length + repeats.length, maxLength: all.length + repeats.length }));
 
 const planAndOrder = lifePlans.chain((plan) => deliveries(subscriptionLife(plan, NOW).events.length, 8).map((order) => ({ plan, order })));
-
-/** What a correct provisioning of the life ends with (the model the in-order play must match). */
-function expectedLicense(plan: LifePlan, life: Life) {
-  const rank = (price: string) => RANKED_PRICES.indexOf(price as (typeof RANKED_PRICES)[number]);
-  const prices = life.lastPeriodPrices;
-  const current = prices.reduce((best, price) => (rank(price) > rank(best) ? price : best), prices.at(-1) ?? '');
-  const last = prices.at(-1);
-  const planOf = (price: string | undefined) => plans.byStripePrice(price ?? '')?.id ?? null;
-  const paid = !(plan.trial && plan.renewals.length === 0);
-  if (plan.ending === 'refund' && paid) return { status: 'revoked', keyType: plan.trial ? 'trial' : 'production', revocation: 'refund' };
-  const suspension = plan.ending === 'dispute' && paid ? 'dispute' : plan.ending === 'unpaid' && plan.renewals.length > 0 ? 'payment_failed' : null;
-  return {
-    status: suspension === null ? 'active' : 'suspended',
-    keyType: plan.trial ? 'trial' : 'production',
-    planId: planOf(current),
-    pendingPlanId: last === current ? null : planOf(last),
-    periodEndsAt: life.periodEndsAt.getTime() + graces.renewalGraceMs - NOW.getTime(),
-    trialEndsAt: plan.trial && plan.renewals.length === 0 ? life.periodEndsAt.getTime() - NOW.getTime() : null,
-    cancelAtPeriodEnd: plan.ending === 'deleted' || life.cancelAtPeriodEnd,
-    suspension,
-  };
-}
 
 async function play(db: Parameters<Parameters<typeof withTestDatabase>[0]>[0], life: Life, order: readonly number[]) {
   const harness = new ProvisioningHarness({ db, plans, now: NOW, ...graces });
@@ -69,7 +47,7 @@ describe('provisioning converges whatever the delivery order', () => {
           const inOrder = await play(db, life, life.events.map((_, i) => i));
           const shuffled = await play(db, life, order);
           const expected = licenseProjection(inOrder.license, NOW);
-          expect(expected).toEqual(expectedLicense(plan, life));
+          expect(expected).toEqual(expectedLicense(plan, life, plans, graces.renewalGraceMs));
           expect(licenseProjection(shuffled.license, NOW)).toEqual(expected);
           for (const harness of [inOrder, shuffled]) {
             const deliveries = [...harness.emails.entries()].filter(([, email]) => email.kind === 'key_delivery').map(([key]) => key);

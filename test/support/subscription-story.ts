@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 
+import type { PlanCatalogue } from '../../lib/plans/plan-catalogue.js';
 import {
   chargeRefunded,
   checkoutCompleted,
@@ -310,4 +311,31 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
     events.push(subscriptionEvent('deleted', fields(), endAt));
   }
   return { subscriptionId: ids.subscription, email, events, now: at(base + 12), periodEndsAt: at(period.to), lastPeriodPrices, cancelAtPeriodEnd: cancel };
+}
+
+/**
+ * What a correct provisioning of a life ends with, as {@link licenseProjection} shows it (times
+ * relative to the life's `now`): the plan in force is the highest the last period had, a lower
+ * last plan is pending; a refund revokes, a dispute or an unpaid renewal suspends, a deletion
+ * cancels at the period end; the period ends at the last period's end plus the renewal grace.
+ */
+export function expectedLicense(plan: LifePlan, life: Life, plans: PlanCatalogue, renewalGraceMs: number) {
+  const rank = (price: string) => RANKED_PRICES.indexOf(price as (typeof RANKED_PRICES)[number]);
+  const prices = life.lastPeriodPrices;
+  const current = prices.reduce((best, price) => (rank(price) > rank(best) ? price : best), prices.at(-1) ?? '');
+  const last = prices.at(-1);
+  const planOf = (price: string | undefined) => plans.byStripePrice(price ?? '')?.id ?? null;
+  const paid = !(plan.trial && plan.renewals.length === 0);
+  if (plan.ending === 'refund' && paid) return { status: 'revoked', keyType: plan.trial ? 'trial' : 'production', revocation: 'refund' };
+  const suspension = plan.ending === 'dispute' && paid ? 'dispute' : plan.ending === 'unpaid' && plan.renewals.length > 0 ? 'payment_failed' : null;
+  return {
+    status: suspension === null ? 'active' : 'suspended',
+    keyType: plan.trial ? 'trial' : 'production',
+    planId: planOf(current),
+    pendingPlanId: last === current ? null : planOf(last),
+    periodEndsAt: life.periodEndsAt.getTime() + renewalGraceMs - life.now.getTime(),
+    trialEndsAt: plan.trial && plan.renewals.length === 0 ? life.periodEndsAt.getTime() - life.now.getTime() : null,
+    cancelAtPeriodEnd: plan.ending === 'deleted' || life.cancelAtPeriodEnd,
+    suspension,
+  };
 }

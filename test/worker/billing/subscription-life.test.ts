@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_BILLING_CONFIG } from '../../../worker/billing/billing-config.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
 import { PRICES } from '../../support/stripe-events.js';
 import { subscriptionStory } from '../../support/subscription-story.js';
@@ -15,6 +16,8 @@ describe('a subscription from checkout to cancellation', () => {
     const billing = await startBillingSystem();
     const story = subscriptionStory();
     const sub = story.ids.subscription;
+    // Each paid (or trial) period is padded by the renewal grace, so a late renewal never expires the key.
+    const paidUntil = (days: number) => new Date(story.at(days).getTime() + DEFAULT_BILLING_CONFIG.renewalGraceMs);
     const run = async (events: ReturnType<typeof story.trialCheckout>) => {
       for (const event of events) expect((await billing.apply(event)).status).toBe('processed');
       const record = await billing.license(sub);
@@ -23,7 +26,7 @@ describe('a subscription from checkout to cancellation', () => {
     };
 
     const issued = await run(story.trialCheckout(PRICES.basic));
-    expect(issued.license).toMatchObject({ status: 'active', planId: 'basic', keyType: 'trial', trial: { endsAt: story.at(14) }, periodEndsAt: story.at(14) });
+    expect(issued.license).toMatchObject({ status: 'active', planId: 'basic', keyType: 'trial', trial: { endsAt: story.at(14) }, periodEndsAt: paidUntil(14) });
     expect(issued.license.customerId).toMatch(/^cus_/);
     const digest = issued.license.keyDigest;
     // Reported again as facts arrive (the hook is idempotent): the last one knows the e-mail.
@@ -32,23 +35,23 @@ describe('a subscription from checkout to cancellation', () => {
     expect((await billing.emails(issued.license.id)).map((e) => [e.kind, e.to, e.dedupeKey])).toEqual([['key_delivery', story.ids.email, `key_delivery:${sub}`]]);
 
     const converted = await run(story.conversion(PRICES.basic, 44));
-    expect(converted.license).toMatchObject({ status: 'active', trial: null, periodEndsAt: story.at(44) });
+    expect(converted.license).toMatchObject({ status: 'active', trial: null, periodEndsAt: paidUntil(44) });
 
     const renewed = await run(story.renewal(PRICES.basic, 44, 74));
-    expect(renewed.license.periodEndsAt).toEqual(story.at(74));
+    expect(renewed.license.periodEndsAt).toEqual(paidUntil(74));
 
     const failed = await run(story.failedPayment(PRICES.basic, 74, 104));
     expect(failed.license).toMatchObject({ status: 'suspended', suspension: { reason: 'payment_failed' } });
     expect((await billing.emails(issued.license.id)).map((e) => e.kind)).toEqual(expect.arrayContaining(['payment_failed', 'license_suspended']));
 
     const recovered = await run(story.recovery(PRICES.basic, 74, 104));
-    expect(recovered.license).toMatchObject({ status: 'active', suspension: null, periodEndsAt: story.at(104) });
+    expect(recovered.license).toMatchObject({ status: 'active', suspension: null, periodEndsAt: paidUntil(104) });
 
     const upgraded = await run(story.planChange(PRICES.pro, 74, 104));
     expect(upgraded.license).toMatchObject({ planId: 'pro', limits: { maxActivations: 3 }, pendingChange: null });
 
     const downgraded = await run(story.planChange(PRICES.basic, 74, 104));
-    expect(downgraded.license).toMatchObject({ planId: 'pro', pendingChange: { planId: 'basic', effectiveAt: story.at(104) } });
+    expect(downgraded.license).toMatchObject({ planId: 'pro', pendingChange: { planId: 'basic', effectiveAt: paidUntil(104) } });
 
     const cancelled = await run(story.cancelAtPeriodEnd(PRICES.basic, 74, 104));
     expect(cancelled.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true });
@@ -56,7 +59,7 @@ describe('a subscription from checkout to cancellation', () => {
     expect(resumed.license.cancelAtPeriodEnd).toBe(false);
 
     const ended = await run(story.deleted(PRICES.basic, 74, 104));
-    expect(ended.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true, periodEndsAt: story.at(104), keyDigest: digest, id: issued.license.id });
+    expect(ended.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true, periodEndsAt: paidUntil(104), keyDigest: digest, id: issued.license.id });
     expect(await billing.server.server.keyward.licenses.list({ limit: 10 })).toHaveLength(1);
   });
 
