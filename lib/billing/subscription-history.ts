@@ -140,7 +140,10 @@ export function latestSnapshot(facts: readonly SnapshotFact[]): LatestSnapshot |
   const group = ordered.filter((fact) => fact.at.getTime() === last.at.getTime());
   const ranked = rankSecond(group);
   const top = ranked.find((r) => r.fact === last);
-  const tied = top !== undefined && ranked.some((r) => r.fact !== last && compareKeys(r.key, top.key) === 0 && r.content !== top.content);
+  // Also a tie: previous_attributes that point both ways (active → past_due → active, or the reverse).
+  const tied =
+    top !== undefined &&
+    ranked.some((r) => r.fact !== last && r.content !== top.content && (compareKeys(r.key, top.key) === 0 || (follows(r.fact, last) && follows(last, r.fact))));
   return { fact: last, tied };
 }
 

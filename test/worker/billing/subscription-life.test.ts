@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_BILLING_CONFIG } from '../../../worker/billing/billing-config.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
-import { PRICES } from '../../support/stripe-events.js';
+import { checkoutCompleted, PRICES, subscriptionEvent } from '../../support/stripe-events.js';
 import { subscriptionStory } from '../../support/subscription-story.js';
 
 describe('a subscription from checkout to cancellation', () => {
@@ -122,5 +122,52 @@ describe('a failed payment within its grace period', () => {
       if (!kinds.includes('license_suspended')) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(kinds).toEqual(['key_delivery', 'payment_failed', 'license_suspended']);
+  });
+});
+
+describe('delivery orders Stripe really produces (issue 12)', () => {
+  it('issues the key for a default_incomplete checkout whose created and updated events share one second, the updated id sorting first', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const second = story.at(0);
+    const fields = { id: story.ids.subscription, customer: story.ids.customer, price: PRICES.pro, periodStart: second, periodEnd: story.at(30) };
+    // Event ids carry no order; the updated one sorts first here.
+    const created = { ...subscriptionEvent('created', { ...fields, status: 'incomplete' }, second), id: `evt_zz${story.ids.subscription.slice(4)}` };
+    const updated = { ...subscriptionEvent('updated', { ...fields, status: 'active' }, second, { status: 'incomplete' }), id: `evt_aa${story.ids.subscription.slice(4)}` };
+    const checkout = checkoutCompleted({ subscription: story.ids.subscription, customer: story.ids.customer, email: story.ids.email }, second);
+    for (const event of [created, updated, checkout]) await billing.apply(event);
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro' });
+  });
+
+  it('keeps a paid upgrade when the later downgrade arrives first: basic, web at t+2, pro at t+6', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const checkout = story.paidCheckout(PRICES.basic);
+    const [toWeb] = story.planChange(PRICES.web, 0, 30);
+    const [toPro] = story.planChange(PRICES.pro, 0, 30);
+    for (const event of [toPro!, ...checkout.events, toWeb!]) await billing.apply(event);
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ planId: 'web', pendingChange: { planId: 'pro' } });
+  });
+
+  it('provisions a subscription whose first item is an add-on and whose plan price is on a later item', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const checkout = story.paidCheckout(PRICES.pro, [{ price: PRICES.seats, quantity: 5 }, { price: PRICES.pro }]);
+    for (const event of checkout.events) expect(await billing.apply(event)).toMatchObject({ status: 'processed', error: null });
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro' });
+  });
+
+  it('issues the license for a checkout without a customer e-mail, and records the key delivery it could not send', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory(undefined, { email: null });
+    const checkout = story.paidCheckout(PRICES.basic);
+    const applied = [];
+    for (const event of checkout.events) applied.push(await billing.apply(event));
+    const record = await billing.license(story.ids.subscription);
+    expect(record?.license).toMatchObject({ status: 'active', planId: 'basic' });
+    expect(await billing.emails(record!.license.id)).toEqual([]);
+    expect(applied.at(-1)).toMatchObject({ status: 'processed', undeliveredEmails: ['key_delivery'] });
+    const listed = await billing.events.list({ undelivered: true, limit: 10 });
+    expect(listed.map((event) => event._id)).toEqual(expect.arrayContaining([checkout.events.at(-1)!.id]));
   });
 });
