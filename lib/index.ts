@@ -111,6 +111,7 @@ export {
 } from './billing/billing-event.js';
 export { normalizeStripeEvent, type NormalizeResult } from './billing/normalize-stripe-event.js';
 export { emptySubscriptionState, failingSince, type SubscriptionState } from './billing/subscription-state.js';
+export { latestSnapshot, orderSnapshotFacts, planOfSnapshot, targetPlan, type SnapshotFact, type PlanTarget } from './billing/subscription-history.js';
 export {
   decideBillingActions,
   type BillingDecision,

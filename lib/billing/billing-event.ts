@@ -6,19 +6,41 @@
 /** Subscription statuses Stripe documents. */
 export type SubscriptionStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused';
 
+/** One item of a subscription: a price and how many units of it. */
+export interface SubscriptionItemFact {
+  readonly priceId: string;
+  /** Units bought (`quantity`; 1 when Stripe leaves it out). */
+  readonly quantity: number;
+}
+
 /** A subscription as one event (or an API read) showed it. */
 export interface SubscriptionSnapshot {
   readonly subscriptionId: string;
   readonly stripeCustomerId: string | null;
   readonly status: SubscriptionStatus;
-  /** Price of the first item: the plan. `null` when the subscription has no item. */
-  readonly priceId: string | null;
-  /** End of the current period (`current_period_end`, on the item since API 2025-03-31). */
+  /** Every item, in Stripe's order: the plan is the first whose price the catalogue knows (add-ons may come first). */
+  readonly items: readonly SubscriptionItemFact[];
+  /** Start of the current period (`current_period_start`, on the items since API 2025-03-31). */
+  readonly currentPeriodStart: Date | null;
+  /** End of the current period (`current_period_end`, on the items since API 2025-03-31: the latest item's). */
   readonly currentPeriodEnd: Date | null;
   readonly cancelAtPeriodEnd: boolean;
   readonly trialEnd: Date | null;
   /** Payment method id, for the card fingerprint of a trial. */
   readonly defaultPaymentMethod: string | null;
+}
+
+/**
+ * What an `updated` event's `previous_attributes` said the subscription was just before it, for
+ * the fields that order snapshots (absent fields did not change). It orders snapshots that share
+ * one `created` second: a snapshot whose previous values are another's current ones came after it.
+ */
+export interface PreviousSubscriptionAttributes {
+  readonly status?: SubscriptionStatus;
+  readonly cancelAtPeriodEnd?: boolean;
+  readonly currentPeriodEnd?: Date | null;
+  /** The item prices before, when `items` changed. */
+  readonly priceIds?: readonly string[];
 }
 
 interface Base<T extends string> {
@@ -41,13 +63,17 @@ export interface SubscriptionChanged extends Base<'subscription_changed'> {
   readonly snapshot: SubscriptionSnapshot;
   /** `customer.subscription.deleted`: the subscription is over, whatever its status says. */
   readonly deleted: boolean;
+  /** `previous_attributes` of an `updated` event, or `null`. */
+  readonly previous: PreviousSubscriptionAttributes | null;
 }
 
 /** `invoice.paid` (and `invoice.payment_succeeded`) for a subscription invoice. */
 export interface InvoicePaid extends Base<'invoice_paid'> {
   readonly subscriptionId: string;
   readonly invoiceId: string;
+  /** The invoice's charge and payment intent (API versions before 2025-03-31 name them). */
   readonly chargeId: string | null;
+  readonly paymentIntentId: string | null;
   readonly stripeCustomerId: string | null;
   readonly email: string | null;
   /** Latest period end among the invoice's lines: what the payment pays for. */
@@ -59,8 +85,19 @@ export interface InvoicePaymentFailed extends Base<'invoice_payment_failed'> {
   readonly subscriptionId: string;
   readonly invoiceId: string;
   readonly chargeId: string | null;
+  readonly paymentIntentId: string | null;
   readonly stripeCustomerId: string | null;
   readonly email: string | null;
+}
+
+/**
+ * `invoice_payment.paid` (API versions from 2025-03-31): the one payload that ties a payment
+ * (its payment intent or charge) to its invoice, so refunds and disputes link without the API.
+ */
+export interface InvoicePaymentPaid extends Base<'invoice_payment_paid'> {
+  readonly invoiceId: string;
+  readonly paymentIntentId: string | null;
+  readonly chargeId: string | null;
 }
 
 /** `charge.refunded`. */
@@ -96,6 +133,7 @@ export type BillingEvent =
   | SubscriptionChanged
   | InvoicePaid
   | InvoicePaymentFailed
+  | InvoicePaymentPaid
   | ChargeRefunded
   | DisputeCreated
   | IgnoredEvent;
@@ -112,6 +150,7 @@ export const HANDLED_STRIPE_EVENTS = [
   'invoice.paid',
   'invoice.payment_succeeded',
   'invoice.payment_failed',
+  'invoice_payment.paid',
   'charge.refunded',
   'charge.dispute.created',
 ] as const;

@@ -9,6 +9,8 @@ import type { LicenseCommand } from '../lifecycle/commands.js';
 import { periodEnded, type License, type SuspensionReason } from '../lifecycle/license.js';
 import type { EmailKind } from '../mail/email-request.js';
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
+import type { Plan } from '../plans/plan.js';
+import { latestPeriodEnd, latestSnapshot, planOfSnapshot, targetPlan, type PlanTarget } from './subscription-history.js';
 import { failingSince, type SubscriptionState } from './subscription-state.js';
 
 /** What {@link decideBillingActions} needs. */
@@ -20,6 +22,14 @@ export interface BillingDecisionInput {
   readonly now: Date;
   /** How long a failing payment is tolerated before the license is suspended, in ms. */
   readonly paymentGraceMs: number;
+  /**
+   * Validity added after each paid (or trial) period end, in ms, so that a renewal Stripe
+   * delivers late (delays, webhook retries) never leaves a paying customer's key expired
+   * in between. Default 0.
+   */
+  readonly renewalGraceMs?: number;
+  /** The worker can read the subscription from the Stripe API (to settle tied snapshots). Default false. */
+  readonly canReadApi?: boolean;
   /** The reference recorded with each command (the Stripe event being applied). */
   readonly ref: string;
 }
@@ -58,11 +68,18 @@ export type BillingDecision =
   | { readonly outcome: 'settled'; readonly effects: readonly BillingEffect[] }
   /** Nothing can be provisioned yet: the subscription itself has not been seen. */
   | { readonly outcome: 'waiting'; readonly code: 'SUBSCRIPTION_NOT_SEEN' }
+  /**
+   * The newest snapshots share one `created` second, say different things, and nothing in them
+   * orders them: read the subscription from the Stripe API (when there is a key) and decide
+   * again. Without a key the decision proceeds on a fixed (content-based) order instead.
+   */
+  | { readonly outcome: 'needs_api_read'; readonly code: 'SNAPSHOTS_TIED' }
   /** Nothing to provision: the subscription never reached a usable state or is already over. */
   | { readonly outcome: 'nothing_to_provision'; readonly code: 'SUBSCRIPTION_NOT_STARTED' | 'PERIOD_OVER' }
   | { readonly outcome: 'refused'; readonly code: 'UNKNOWN_PRICE' | 'NO_PRICE'; readonly message: string; readonly details: Readonly<Record<string, unknown>> };
 
 const PROVISIONING_STATUSES = new Set(['trialing', 'active', 'past_due', 'unpaid', 'canceled', 'paused']);
+const PAYING_STATUSES = new Set(['active', 'past_due', 'unpaid']);
 const HOLDS_BILLING_OWNS: ReadonlySet<SuspensionReason> = new Set(['payment_failed', 'dispute']);
 
 const maxDate = (...dates: ReadonlyArray<Date | null>): Date | null =>
@@ -71,51 +88,59 @@ const maxDate = (...dates: ReadonlyArray<Date | null>): Date | null =>
 /** The next change that brings the license in line with the subscription, or the effects of a settled one. */
 export function decideBillingActions(input: BillingDecisionInput): BillingDecision {
   const { state, license, plans, now, paymentGraceMs, ref } = input;
-  const { snapshot } = state;
+  const graceMs = input.renewalGraceMs ?? 0;
+  const latest = latestSnapshot(state.snapshots);
   const command = (c: LicenseCommand): BillingDecision => ({ outcome: 'change', change: { type: 'command', command: c } });
   const cause = { actor: 'stripe', ref };
 
-  if (snapshot === null) return license === null ? { outcome: 'waiting', code: 'SUBSCRIPTION_NOT_SEEN' } : settledEffects(input);
-  const plan = snapshot.priceId === null ? undefined : plans.byStripePrice(snapshot.priceId);
-  const desiredEnd = maxDate(snapshot.currentPeriodEnd, state.paidThrough);
+  if (latest === null) return license === null ? { outcome: 'waiting', code: 'SUBSCRIPTION_NOT_SEEN' } : settledEffects(input);
+  if (latest.tied && input.canReadApi === true) return { outcome: 'needs_api_read', code: 'SNAPSHOTS_TIED' };
+  const snapshot = latest.fact.snapshot;
+  const found = planOfSnapshot(snapshot, plans);
+  const target = targetPlan(state.snapshots, plans, now, graceMs);
+  const paidEnd = maxDate(latestPeriodEnd(state.snapshots), state.paidThrough);
+  const desiredEnd = paidEnd === null ? null : new Date(paidEnd.getTime() + graceMs);
   const ending = state.deletedAt !== null || snapshot.status === 'canceled' || snapshot.status === 'incomplete_expired';
+  // Still a trial: its end is ahead, no period beyond it is known (paid or shown), and the
+  // subscription is not paying (a trial cancelled before it ends stays a trial until then). So
+  // a renewal beyond the trial's end (plus grace) always ends the trial, in any order.
+  const trialEnd = snapshot.trialEnd;
+  const stillTrial =
+    trialEnd !== null && trialEnd > now && (paidEnd?.getTime() ?? 0) <= trialEnd.getTime() && !PAYING_STATUSES.has(snapshot.status);
 
   if (license === null) {
     if (!PROVISIONING_STATUSES.has(snapshot.status)) return { outcome: 'nothing_to_provision', code: 'SUBSCRIPTION_NOT_STARTED' };
-    if (snapshot.priceId === null) {
-      return { outcome: 'refused', code: 'NO_PRICE', message: `Subscription ${snapshot.subscriptionId} has no price.`, details: {} };
-    }
-    if (!plan) {
+    if (!found.ok || target === null) {
+      if (found.ok || found.code === 'NO_PRICE') {
+        return { outcome: 'refused', code: 'NO_PRICE', message: `Subscription ${snapshot.subscriptionId} has no price.`, details: {} };
+      }
       return {
         outcome: 'refused',
         code: 'UNKNOWN_PRICE',
-        message: `No plan in the catalogue has the Stripe price ${snapshot.priceId}.`,
-        details: { priceId: snapshot.priceId, subscriptionId: snapshot.subscriptionId },
+        message: `No plan in the catalogue has any of the Stripe prices ${found.priceIds.join(', ')} of subscription ${snapshot.subscriptionId}.`,
+        details: { priceIds: found.priceIds, priceId: found.priceIds[0] ?? null, subscriptionId: snapshot.subscriptionId },
       };
     }
-    const trialEndsAt = snapshot.status === 'trialing' && snapshot.trialEnd !== null && snapshot.trialEnd > now ? snapshot.trialEnd : null;
+    const trialEndsAt = stillTrial ? snapshot.trialEnd : null;
     const periodEndsAt = trialEndsAt ?? desiredEnd;
     if (periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) return { outcome: 'nothing_to_provision', code: 'PERIOD_OVER' };
     const keyType = snapshot.trialEnd === null ? 'production' : 'trial';
-    return { outcome: 'change', change: { type: 'issue', planId: plan.id, keyType, trialEndsAt, periodEndsAt } };
+    return { outcome: 'change', change: { type: 'issue', planId: target.current.id, keyType, trialEndsAt, periodEndsAt } };
   }
 
   if (license.status === 'revoked') return settledEffects(input);
   if (state.refund !== null) return command({ type: 'revoke', reason: 'refund', note: `Stripe refund ${state.refund.ref}`, cause });
 
-  // Paid (or trial) period: only ever extended.
+  // Paid (or trial) period plus the renewal grace: only ever extended.
   const current = license.periodEndsAt?.getTime() ?? Number.NEGATIVE_INFINITY;
   if (desiredEnd !== null && desiredEnd.getTime() > current && desiredEnd.getTime() > now.getTime()) {
-    const paidBeyondTrial = state.lastPaidAt !== null && license.trial !== null && (state.paidThrough?.getTime() ?? 0) > license.trial.endsAt.getTime();
-    const endsTrial = license.trial !== null && (snapshot.status !== 'trialing' || paidBeyondTrial);
+    const endsTrial = license.trial !== null && !stillTrial;
     return command({ type: 'renew', periodEndsAt: desiredEnd, ...(endsTrial ? { endsTrial: true } : {}), cause });
   }
   const over = periodEnded(license, now);
   if (license.status !== 'expired' && !over) {
-    // Plan: the price decides; the lifecycle makes upgrades immediate and downgrades pending.
-    const target = plan ?? null;
-    const effective = license.pendingChange?.planId ?? license.planId;
-    if (target !== null && target.id !== effective) return command({ type: 'change_plan', plan: target, cause });
+    const planChange = target === null ? null : planCommand(license, target, plans);
+    if (planChange !== null) return command({ type: 'change_plan', ...planChange, cause });
 
     const wantCancel = ending || snapshot.cancelAtPeriodEnd;
     if (wantCancel && !license.cancelAtPeriodEnd) return command({ type: 'cancel', cause });
@@ -133,6 +158,29 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
   }
   if (ending && over && license.status !== 'expired') return command({ type: 'expire', cause });
   return settledEffects(input);
+}
+
+/**
+ * The plan change that brings the license to the target, or `null` when it is in line: an
+ * upgrade now; a downgrade from an earlier period effective since the target says (at once
+ * when that is past); a downgrade made in this period at its end; the same plan again to drop
+ * a pending downgrade the history no longer has. The times come from the subscription's own
+ * periods, so the license reaches the same plan and pending change in any delivery order.
+ */
+function planCommand(license: License, target: PlanTarget, plans: PlanCatalogue): { plan: Plan; effectiveAt?: Date } | null {
+  const pending = license.pendingChange;
+  const inLine = (planId: string, at: Date | null) => pending !== null && pending.planId === planId && (at === null || pending.effectiveAt.getTime() === at.getTime());
+  const withTime = (plan: Plan, at: Date | null) => (at === null ? { plan } : { plan, effectiveAt: at });
+  if (license.planId !== target.current.id) {
+    if (target.current.rank > license.planRank) return { plan: target.current };
+    return inLine(target.current.id, target.currentSince) ? null : withTime(target.current, target.currentSince);
+  }
+  if (target.pending === null) {
+    if (pending === null) return null;
+    const plan = plans.get(license.planId);
+    return plan ? { plan } : null;
+  }
+  return inLine(target.pending.id, target.pendingAt) ? null : withTime(target.pending, target.pendingAt);
 }
 
 /** E-mails, rechecks and signals that follow from a settled license. */

@@ -1,10 +1,12 @@
 /**
  * What billing knows about one Stripe subscription, folded from its events so that the order
- * they arrive in does not matter: the latest snapshot by event time wins, payments and failures
- * are kept as maxima and sets, refunds and disputes are sticky. The license is then decided from
- * this state (decide-billing-actions.ts), never from one event's delta.
+ * they arrive in does not matter: every snapshot is kept (a set, one per event id) and the
+ * current one and the plan history are derived from the set (subscription-history.ts);
+ * payments and failures are kept as maxima and sets, refunds and disputes are sticky. The
+ * license is then decided from this state (decide-billing-actions.ts), never from one event's
+ * delta.
  */
-import type { SubscriptionSnapshot } from './billing-event.js';
+import { latestSnapshot, type SnapshotFact } from './subscription-history.js';
 
 /** The folded state of one subscription. */
 export interface SubscriptionState {
@@ -12,9 +14,8 @@ export interface SubscriptionState {
   readonly stripeCustomerId: string | null;
   /** The customer's e-mail, from Checkout or an invoice. */
   readonly email: string | null;
-  /** The newest snapshot (by event `created`, or the time of an API read). */
-  readonly snapshot: SubscriptionSnapshot | null;
-  readonly snapshotAt: Date | null;
+  /** Every snapshot seen (one per event id; API reads as one fact, the newest kept). */
+  readonly snapshots: readonly SnapshotFact[];
   /** Latest period end any paid invoice paid for. */
   readonly paidThrough: Date | null;
   /** Creation time of the newest paid invoice event. */
@@ -35,8 +36,7 @@ export function emptySubscriptionState(subscriptionId: string): SubscriptionStat
     subscriptionId,
     stripeCustomerId: null,
     email: null,
-    snapshot: null,
-    snapshotAt: null,
+    snapshots: [],
     paidThrough: null,
     lastPaidAt: null,
     failures: [],
@@ -53,9 +53,9 @@ export function emptySubscriptionState(subscriptionId: string): SubscriptionStat
 export function failingSince(state: SubscriptionState): Date | null {
   const paid = state.lastPaidAt?.getTime() ?? Number.NEGATIVE_INFINITY;
   const times = state.failures.map((at) => at.getTime()).filter((at) => at > paid);
-  const { snapshot, snapshotAt } = state;
-  if (snapshot && snapshotAt && (snapshot.status === 'past_due' || snapshot.status === 'unpaid') && snapshotAt.getTime() > paid) {
-    times.push(snapshotAt.getTime());
+  const latest = latestSnapshot(state.snapshots)?.fact;
+  if (latest && (latest.snapshot.status === 'past_due' || latest.snapshot.status === 'unpaid') && latest.at.getTime() > paid) {
+    times.push(latest.at.getTime());
   }
   return times.length === 0 ? null : new Date(Math.min(...times));
 }

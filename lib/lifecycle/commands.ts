@@ -52,6 +52,12 @@ export interface ChangePlanCommand extends Base<'change_plan'> {
   readonly plan: Plan;
   /** Activations to free when a downgrade leaves fewer seats than are bound. */
   readonly freeActivationIds?: readonly string[];
+  /**
+   * When a downgrade takes effect: at once when not after `now`. Default: the end of the paid
+   * period. Billing sets it from the subscription's own periods, so a downgrade takes effect at
+   * the end of the period it was made in however late its event arrives.
+   */
+  readonly effectiveAt?: Date;
 }
 
 /** Apply a pending downgrade once its time has come (scheduled). */

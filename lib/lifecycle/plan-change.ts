@@ -48,7 +48,7 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
   }
   const freeActivationIds = [...free];
   const upgrade = plan.rank >= license.planRank;
-  const { periodEndsAt } = license;
+  const periodEndsAt = command.effectiveAt ?? license.periodEndsAt;
   if (upgrade || periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) {
     return transition(
       license,

@@ -36,6 +36,11 @@ export interface StripeEventDocument {
   /** What processing did, e.g. `issued`, `renew`, `SUBSCRIPTION_NOT_SEEN`. */
   outcome: string | null;
   subscriptionId: string | null;
+  /**
+   * E-mails this event's processing called for that had no address (e.g. a Checkout without a
+   * customer e-mail): listed for operators (`undelivered=true`). Absent on events stored before.
+   */
+  undeliveredEmails?: string[];
   receivedAt: Date;
   updatedAt: Date;
   processedAt: Date | null;
@@ -62,6 +67,8 @@ export interface NewStripeEvent {
 export interface StripeEventQuery {
   readonly status?: StripeEventStatus | undefined;
   readonly type?: string | undefined;
+  /** Only events whose processing left an e-mail without an address. */
+  readonly undelivered?: boolean | undefined;
   /** Events with an id after this one (cursor: the previous page's last id). */
   readonly after?: string | undefined;
   /** 1-500. */
@@ -156,7 +163,13 @@ export class MongoStripeEventStore {
   /** Records one processing attempt's result. */
   async recordAttempt(
     id: string,
-    result: { status: StripeEventStatus; error?: { code: string; message: string } | null; outcome?: string | null; subscriptionId?: string | null },
+    result: {
+      status: StripeEventStatus;
+      error?: { code: string; message: string } | null;
+      outcome?: string | null;
+      subscriptionId?: string | null;
+      undeliveredEmails?: readonly string[];
+    },
     now: Date,
   ): Promise<void> {
     try {
@@ -169,6 +182,7 @@ export class MongoStripeEventStore {
             updatedAt: now,
             ...(result.outcome === undefined ? {} : { outcome: result.outcome }),
             ...(result.subscriptionId === undefined || result.subscriptionId === null ? {} : { subscriptionId: result.subscriptionId }),
+            ...(result.undeliveredEmails === undefined ? {} : { undeliveredEmails: [...result.undeliveredEmails] }),
             ...(result.status === 'processed' || result.status === 'ignored' ? { processedAt: now } : {}),
           },
           $inc: { attempts: 1 },
@@ -202,6 +216,7 @@ export class MongoStripeEventStore {
     const filter: Filter<StripeEventDocument> = {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.type === undefined ? {} : { type: query.type }),
+      ...(query.undelivered === true ? { 'undeliveredEmails.0': { $exists: true } } : {}),
       ...(query.after === undefined ? {} : { _id: { $gt: query.after } }),
     };
     try {

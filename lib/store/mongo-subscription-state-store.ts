@@ -1,12 +1,15 @@
 /**
  * The folded state of each Stripe subscription in MongoDB (collection `stripe_subscriptions`),
  * one document per subscription id. Every event folds in with one single-document update whose
- * result does not depend on arrival order: the newest snapshot wins by (event time, deletion,
- * event id), payments are maxima, failures and charge links are sets, refunds and disputes stick.
+ * result does not depend on arrival order: snapshots are a set (pushed once per event id, the
+ * current one derived when read, lib/billing/subscription-history.ts), the newest API read is
+ * kept beside them, payments are maxima, failures and charge / payment intent / invoice links
+ * are sets, refunds and disputes stick.
  */
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 
 import type { BillingEvent, SubscriptionSnapshot } from '../billing/billing-event.js';
+import type { SnapshotFact } from '../billing/subscription-history.js';
 import { emptySubscriptionState, type SubscriptionState } from '../billing/subscription-state.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
@@ -15,10 +18,10 @@ interface SubscriptionDocument {
   _id: string;
   stripeCustomerId: string | null;
   email: string | null;
-  snapshot: SubscriptionSnapshot | null;
-  snapshotAt: Date | null;
-  /** Orders snapshots: `<ms, 15 digits>:<1 if deleted>:<event id>`; compared as a string. */
-  snapshotKey: string;
+  /** Every snapshot an event showed, once per event id. */
+  snapshots: SnapshotFact[];
+  /** The newest read of the subscription from the Stripe API. */
+  apiSnapshot: { at: Date; snapshot: SubscriptionSnapshot } | null;
   paidThrough: Date | null;
   lastPaidAt: Date | null;
   failures: Date[];
@@ -27,6 +30,7 @@ interface SubscriptionDocument {
   deletedAt: Date | null;
   chargeIds: string[];
   invoiceIds: string[];
+  paymentIntentIds: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,17 +46,17 @@ export interface MongoSubscriptionStateStoreOptions {
 /** Events that fold into a subscription's state (all but checkout's lookups and ignored ones). */
 export type FoldableEvent = Exclude<BillingEvent, { type: 'ignored' }>;
 
-const snapshotKey = (at: Date, deleted: boolean, ref: string): string => `${String(at.getTime()).padStart(15, '0')}:${deleted ? 1 : 0}:${ref}`;
-
 function freshDocument(subscriptionId: string, now: Date): SubscriptionDocument {
   const { subscriptionId: _id, ...empty } = emptySubscriptionState(subscriptionId);
   return {
     _id,
     ...empty,
     failures: [],
-    snapshotKey: '',
+    snapshots: [],
+    apiSnapshot: null,
     chargeIds: [],
     invoiceIds: [],
+    paymentIntentIds: [],
     createdAt: now,
     updatedAt: now,
   };
@@ -63,8 +67,7 @@ function toState(document: SubscriptionDocument): SubscriptionState {
     subscriptionId: document._id,
     stripeCustomerId: document.stripeCustomerId,
     email: document.email,
-    snapshot: document.snapshot,
-    snapshotAt: document.snapshotAt,
+    snapshots: document.apiSnapshot === null ? document.snapshots : [...document.snapshots, { ref: 'api', at: document.apiSnapshot.at, deleted: false, snapshot: document.apiSnapshot.snapshot, previous: null }],
     paidThrough: document.paidThrough,
     lastPaidAt: document.lastPaidAt,
     failures: document.failures,
@@ -86,6 +89,7 @@ export class MongoSubscriptionStateStore {
     try {
       await this.collection.createIndex({ chargeIds: 1 }, { name: 'chargeIds_1' });
       await this.collection.createIndex({ invoiceIds: 1 }, { name: 'invoiceIds_1' });
+      await this.collection.createIndex({ paymentIntentIds: 1 }, { name: 'paymentIntentIds_1' });
     } catch (error) {
       throw toDatastoreError('ensureSubscriptionIndexes', error);
     }
@@ -105,6 +109,11 @@ export class MongoSubscriptionStateStore {
     return this.#idWhere('findSubscriptionByCharge', { chargeIds: chargeId });
   }
 
+  /** The subscription a payment intent paid (linked by an invoice or its invoice payment), or `null`. */
+  async subscriptionOfPaymentIntent(paymentIntentId: string): Promise<string | null> {
+    return this.#idWhere('findSubscriptionByPaymentIntent', { paymentIntentIds: paymentIntentId });
+  }
+
   /** The subscription an invoice belongs to, or `null`. */
   async subscriptionOfInvoice(invoiceId: string): Promise<string | null> {
     return this.#idWhere('findSubscriptionByInvoice', { invoiceIds: invoiceId });
@@ -120,11 +129,20 @@ export class MongoSubscriptionStateStore {
       ...(id === null ? {} : { stripeCustomerId: id }),
       ...(email === null ? {} : { email }),
     });
+    const links = (chargeId: string | null, paymentIntentId: string | null) => ({
+      ...(chargeId === null ? {} : { chargeIds: chargeId }),
+      ...(paymentIntentId === null ? {} : { paymentIntentIds: paymentIntentId }),
+    });
     switch (event.type) {
+      case 'invoice_payment_paid':
+        return this.#upsert(subscriptionId, { $set: { updatedAt: now }, $addToSet: { invoiceIds: event.invoiceId, ...links(event.chargeId, event.paymentIntentId) } }, now);
       case 'checkout_completed':
         return this.#upsert(subscriptionId, { $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now } }, now);
       case 'subscription_changed': {
-        const folded = await this.foldSnapshot(event.snapshot, event.created, event.eventId, now, event.deleted);
+        const fact: SnapshotFact = { ref: event.eventId, at: event.created, deleted: event.deleted, snapshot: event.snapshot, previous: event.previous };
+        const customerId = event.snapshot.stripeCustomerId === null ? {} : { stripeCustomerId: event.snapshot.stripeCustomerId };
+        // One round trip: pushed unless this event's snapshot is already in the set.
+        const folded = await this.#upsert(subscriptionId, { $set: { ...customerId, updatedAt: now }, $push: { snapshots: fact } }, now, { 'snapshots.ref': { $ne: event.eventId } });
         if (!event.deleted) return folded;
         // $min would keep a null (BSON orders null first): set it when unset, else keep the earliest.
         await this.#update(subscriptionId, { $set: { deletedAt: event.created } }, { deletedAt: null });
@@ -137,7 +155,7 @@ export class MongoSubscriptionStateStore {
           {
             $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
             $max: { lastPaidAt: event.created, ...(event.periodEndsAt === null ? {} : { paidThrough: event.periodEndsAt }) },
-            $addToSet: { invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
+            $addToSet: { invoiceIds: event.invoiceId, ...links(event.chargeId, event.paymentIntentId) },
           },
           now,
         );
@@ -146,7 +164,7 @@ export class MongoSubscriptionStateStore {
           subscriptionId,
           {
             $set: { ...customer(event.stripeCustomerId, event.email), updatedAt: now },
-            $addToSet: { failures: event.created, invoiceIds: event.invoiceId, ...(event.chargeId === null ? {} : { chargeIds: event.chargeId }) },
+            $addToSet: { failures: event.created, invoiceIds: event.invoiceId, ...links(event.chargeId, event.paymentIntentId) },
           },
           now,
         );
@@ -167,16 +185,15 @@ export class MongoSubscriptionStateStore {
   }
 
   /**
-   * Folds a snapshot taken at `at` (an event's `created`, or the time of an API read): it
-   * replaces the stored one only when it is newer.
+   * Keeps a read of the subscription from the Stripe API made at `at`, unless a newer read is
+   * kept already. It joins the snapshots as the fact `api` (it is newer than every event created
+   * before it, so it settles snapshots that tie).
    */
-  async foldSnapshot(snapshot: SubscriptionSnapshot, at: Date, ref: string, now: Date, deleted = false): Promise<SubscriptionState | null> {
-    const key = snapshotKey(at, deleted, ref);
+  async foldApiSnapshot(snapshot: SubscriptionSnapshot, at: Date, now: Date): Promise<void> {
     const customer = snapshot.stripeCustomerId === null ? {} : { stripeCustomerId: snapshot.stripeCustomerId };
-    // One round trip: a guarded upsert. A duplicate key means the document exists and the guard
-    // did not match (a newer snapshot is stored) or a concurrent first fold inserted it between
-    // match and insert; the guarded update settles both.
-    return this.#upsert(snapshot.subscriptionId, { $set: { snapshot, snapshotAt: at, snapshotKey: key, ...customer, updatedAt: now } }, now, { snapshotKey: { $lt: key } });
+    const update = { $set: { apiSnapshot: { at, snapshot }, ...customer, updatedAt: now } };
+    await this.#upsert(snapshot.subscriptionId, update, now, { apiSnapshot: null });
+    await this.#update(snapshot.subscriptionId, update, { 'apiSnapshot.at': { $lt: at } });
   }
 
   /** Deletes the state of subscriptions untouched since `before` whose license is gone (retention). */

@@ -35,6 +35,7 @@ export function stripeEventView(event: StripeEventDocument) {
     error: event.error,
     outcome: event.outcome,
     subscriptionId: event.subscriptionId,
+    undeliveredEmails: event.undeliveredEmails ?? [],
     receivedAt: event.receivedAt.toISOString(),
     processedAt: event.processedAt?.toISOString() ?? null,
   };

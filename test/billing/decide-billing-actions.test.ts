@@ -16,14 +16,17 @@ const snapshot = (overrides: Partial<SubscriptionSnapshot> = {}): SubscriptionSn
   subscriptionId: 'sub_1',
   stripeCustomerId: 'cus_1',
   status: 'active',
-  priceId: PRICES.basic,
+  items: [{ priceId: PRICES.basic, quantity: 1 }],
+  currentPeriodStart: day(0),
   currentPeriodEnd: day(30),
   cancelAtPeriodEnd: false,
   trialEnd: null,
   defaultPaymentMethod: null,
   ...overrides,
 });
-const state = (overrides: Partial<SubscriptionState> = {}): SubscriptionState => ({ ...emptySubscriptionState('sub_1'), snapshot: snapshot(), snapshotAt: day(0), ...overrides });
+/** The state of one snapshot seen at `at`. */
+const snap = (s: SubscriptionSnapshot, at: Date = day(0)): Pick<SubscriptionState, 'snapshots'> => ({ snapshots: [{ ref: 'evt_s', at, deleted: false, snapshot: s, previous: null }] });
+const state = (overrides: Partial<SubscriptionState> = {}): SubscriptionState => ({ ...emptySubscriptionState('sub_1'), ...snap(snapshot()), ...overrides });
 const license = (overrides: Partial<License> = {}): License => {
   const issued = issueLicense({ id: 'lic_1', keyDigest: 'd', keyType: 'production', product: 'TO', plan: plans.get('basic')!, periodEndsAt: day(30) }, day(0));
   if (!issued.ok) throw new Error('not issued');
@@ -37,24 +40,24 @@ describe('decideBillingActions', () => {
   });
 
   it('issues a trial key for a trialing subscription, and a trial-type key after the trial converted', () => {
-    expect(decide(state({ snapshot: snapshot({ status: 'trialing', trialEnd: day(14), currentPeriodEnd: day(14) }) }), null)).toEqual({
+    expect(decide(state(snap(snapshot({ status: 'trialing', trialEnd: day(14), currentPeriodEnd: day(14) }))), null)).toEqual({
       outcome: 'change',
       change: { type: 'issue', planId: 'basic', keyType: 'trial', trialEndsAt: day(14), periodEndsAt: day(14) },
     });
-    expect(decide(state({ snapshot: snapshot({ trialEnd: day(5) }) }), null)).toMatchObject({ change: { keyType: 'trial', trialEndsAt: null, periodEndsAt: day(30) } });
+    expect(decide(state(snap(snapshot({ trialEnd: day(5) }))), null)).toMatchObject({ change: { keyType: 'trial', trialEndsAt: null, periodEndsAt: day(30) } });
   });
 
   it('refuses a price no plan has, and provisions nothing for an ended period', () => {
-    expect(decide(state({ snapshot: snapshot({ priceId: 'price_unknown' }) }), null)).toMatchObject({ outcome: 'refused', code: 'UNKNOWN_PRICE', details: { priceId: 'price_unknown' } });
-    expect(decide(state({ snapshot: snapshot({ currentPeriodEnd: day(5) }) }), null)).toEqual({ outcome: 'nothing_to_provision', code: 'PERIOD_OVER' });
-    expect(decide(state({ snapshot: snapshot({ status: 'incomplete' }) }), null)).toEqual({ outcome: 'nothing_to_provision', code: 'SUBSCRIPTION_NOT_STARTED' });
+    expect(decide(state(snap(snapshot({ items: [{ priceId: 'price_unknown', quantity: 1 }] }))), null)).toMatchObject({ outcome: 'refused', code: 'UNKNOWN_PRICE', details: { priceIds: ['price_unknown'] } });
+    expect(decide(state(snap(snapshot({ currentPeriodEnd: day(5) }))), null)).toEqual({ outcome: 'nothing_to_provision', code: 'PERIOD_OVER' });
+    expect(decide(state(snap(snapshot({ status: 'incomplete' }))), null)).toEqual({ outcome: 'nothing_to_provision', code: 'SUBSCRIPTION_NOT_STARTED' });
   });
 
   it.each([
     ['a paid invoice beyond the period renews', state({ paidThrough: day(60), lastPaidAt: day(29) }), license(), { type: 'renew', periodEndsAt: day(60) }],
-    ['a conversion renews and ends the trial', state({ snapshot: snapshot({ currentPeriodEnd: day(44) }) }), license({ trial: { endsAt: day(14) }, periodEndsAt: day(14) }), { type: 'renew', periodEndsAt: day(44), endsTrial: true }],
-    ['a higher price changes the plan', state({ snapshot: snapshot({ priceId: PRICES.pro }) }), license(), { type: 'change_plan' }],
-    ['cancel_at_period_end cancels', state({ snapshot: snapshot({ cancelAtPeriodEnd: true }) }), license(), { type: 'cancel' }],
+    ['a conversion renews and ends the trial', state(snap(snapshot({ currentPeriodEnd: day(44) }))), license({ trial: { endsAt: day(14) }, periodEndsAt: day(14) }), { type: 'renew', periodEndsAt: day(44), endsTrial: true }],
+    ['a higher price changes the plan', state(snap(snapshot({ items: [{ priceId: PRICES.pro, quantity: 1 }] }))), license(), { type: 'change_plan' }],
+    ['cancel_at_period_end cancels', state(snap(snapshot({ cancelAtPeriodEnd: true }))), license(), { type: 'cancel' }],
     ['a deleted subscription cancels', state({ deletedAt: day(9) }), license(), { type: 'cancel' }],
     ['an uncancelled subscription resumes', state(), license({ cancelAtPeriodEnd: true }), { type: 'resume' }],
     ['a full refund revokes', state({ refund: { at: day(9), ref: 'ch_1' } }), license(), { type: 'revoke', reason: 'refund' }],
@@ -87,6 +90,6 @@ describe('decideBillingActions', () => {
   it('counts a failure only while it is newer than the last payment, whatever order they arrived in', () => {
     expect(failingSince(state({ failures: [day(8), day(3)], lastPaidAt: day(5) }))).toEqual(day(8));
     expect(failingSince(state({ failures: [day(3)], lastPaidAt: day(5) }))).toBeNull();
-    expect(failingSince(state({ snapshot: snapshot({ status: 'past_due' }), snapshotAt: day(6), lastPaidAt: day(5) }))).toEqual(day(6));
+    expect(failingSince(state({ ...snap(snapshot({ status: 'past_due' }), day(6)), lastPaidAt: day(5) }))).toEqual(day(6));
   });
 });

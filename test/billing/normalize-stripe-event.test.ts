@@ -1,44 +1,89 @@
-/** Reading Stripe events: both API shapes, ignored types, and malformed payloads. */
+/** Reading Stripe events built from Stripe's fixture objects in both API generations; ignored types; malformed payloads. */
 import { describe, expect, it } from 'vitest';
 
 import { normalizeStripeEvent } from '../../lib/billing/normalize-stripe-event.js';
+import {
+  chargeRefunded,
+  checkoutCompleted,
+  disputeCreated,
+  invoiceEvent,
+  invoicePaymentPaid,
+  PRICES,
+  subscriptionEvent,
+  type ApiGeneration,
+} from '../support/stripe-events.js';
 
 const envelope = (type: string, object: Record<string, unknown>) => ({ id: 'evt_1', type, created: 1_900_000_000, data: { object } });
 
 describe('normalizeStripeEvent', () => {
-  it('reads a subscription with its period end on the subscription (API before 2025-03-31)', () => {
-    const result = normalizeStripeEvent(
-      envelope('customer.subscription.updated', {
-        id: 'sub_1',
-        customer: 'cus_1',
-        status: 'active',
-        cancel_at_period_end: true,
-        current_period_end: 1_900_100_000,
-        trial_end: null,
-        items: { data: [{ price: { id: 'price_a' } }] },
-      }),
-    );
-    expect(result).toEqual({
+  const t = (iso: string) => new Date(iso);
+  const fields = (generation: ApiGeneration) => ({
+    id: 'sub_1',
+    customer: 'cus_1',
+    price: PRICES.pro,
+    items: [{ price: PRICES.seats, quantity: 4 }, { price: PRICES.pro, quantity: 1 }],
+    status: 'active' as const,
+    periodStart: t('2030-01-01T00:00:00Z'),
+    periodEnd: t('2030-02-01T00:00:00Z'),
+    cancelAtPeriodEnd: true,
+    generation,
+  });
+
+  it.each(['legacy', 'current'] as const)('reads a fixture subscription of the %s API generation: every item, the period, previous_attributes', (generation) => {
+    const raw = subscriptionEvent('updated', fields(generation), t('2030-01-05T00:00:00Z'), { status: 'incomplete', cancel_at_period_end: false, items: { data: [{ price: { id: PRICES.basic } }] } });
+    expect(normalizeStripeEvent(raw)).toEqual({
       ok: true,
       event: {
         type: 'subscription_changed',
-        eventId: 'evt_1',
-        created: new Date(1_900_000_000_000),
+        eventId: raw.id,
+        created: t('2030-01-05T00:00:00Z'),
         deleted: false,
-        snapshot: { subscriptionId: 'sub_1', stripeCustomerId: 'cus_1', status: 'active', priceId: 'price_a', currentPeriodEnd: new Date(1_900_100_000_000), cancelAtPeriodEnd: true, trialEnd: null, defaultPaymentMethod: null },
+        previous: { status: 'incomplete', cancelAtPeriodEnd: false, priceIds: [PRICES.basic] },
+        snapshot: {
+          subscriptionId: 'sub_1',
+          stripeCustomerId: 'cus_1',
+          status: 'active',
+          items: [
+            { priceId: PRICES.seats, quantity: 4 },
+            { priceId: PRICES.pro, quantity: 1 },
+          ],
+          currentPeriodStart: t('2030-01-01T00:00:00Z'),
+          currentPeriodEnd: t('2030-02-01T00:00:00Z'),
+          cancelAtPeriodEnd: true,
+          trialEnd: null,
+          defaultPaymentMethod: null,
+        },
       },
     });
   });
 
-  it('reads the period end from the item and the invoice subscription from its parent (API from 2025-03-31)', () => {
-    const subscription = normalizeStripeEvent(
-      envelope('customer.subscription.deleted', { id: 'sub_1', customer: { id: 'cus_1' }, status: 'canceled', items: { data: [{ price: { id: 'price_a' }, current_period_end: 1_900_100_000 }] } }),
+  it.each(['legacy', 'current'] as const)('reads a fixture invoice of the %s API generation: its subscription, payment and period', (generation) => {
+    const raw = invoiceEvent(
+      'paid',
+      { id: 'in_1', subscription: 'sub_1', customer: 'cus_1', email: 'a@example.com', charge: 'ch_1', paymentIntent: 'pi_1', price: PRICES.pro, periodStart: t('2030-01-01T00:00:00Z'), periodEnd: t('2030-02-01T00:00:00Z'), generation },
+      t('2030-01-01T00:00:00Z'),
     );
-    expect(subscription.ok && subscription.event).toMatchObject({ type: 'subscription_changed', deleted: true, snapshot: { stripeCustomerId: 'cus_1', currentPeriodEnd: new Date(1_900_100_000_000) } });
-    const invoice = normalizeStripeEvent(
-      envelope('invoice.paid', { id: 'in_1', parent: { subscription_details: { subscription: 'sub_1' } }, customer: 'cus_1', lines: { data: [{ period: { end: 1_900_100_000 } }, { period: { end: 1_900_200_000 } }] } }),
-    );
-    expect(invoice.ok && invoice.event).toMatchObject({ type: 'invoice_paid', subscriptionId: 'sub_1', chargeId: null, periodEndsAt: new Date(1_900_200_000_000) });
+    const links = generation === 'legacy' ? { chargeId: 'ch_1', paymentIntentId: 'pi_1' } : { chargeId: null, paymentIntentId: null };
+    expect(normalizeStripeEvent(raw)).toMatchObject({ ok: true, event: { type: 'invoice_paid', subscriptionId: 'sub_1', invoiceId: 'in_1', email: 'a@example.com', periodEndsAt: t('2030-02-01T00:00:00Z'), ...links } });
+  });
+
+  it('reads invoice_payment.paid: the invoice and the payment intent that paid it (API from 2025-03-31)', () => {
+    const raw = invoicePaymentPaid({ invoice: 'in_1', paymentIntent: 'pi_1' }, t('2030-01-01T00:00:00Z'));
+    expect(normalizeStripeEvent(raw)).toMatchObject({ ok: true, event: { type: 'invoice_payment_paid', invoiceId: 'in_1', paymentIntentId: 'pi_1', chargeId: null } });
+  });
+
+  it('reads a refunded fixture charge with or without its invoice, and a dispute with its payment intent', () => {
+    const legacy = chargeRefunded({ charge: 'ch_1', invoice: 'in_1', paymentIntent: 'pi_1', customer: 'cus_1' }, t('2030-01-01T00:00:00Z'));
+    const current = chargeRefunded({ charge: 'ch_1', invoice: null, paymentIntent: 'pi_1', customer: 'cus_1' }, t('2030-01-01T00:00:00Z'));
+    expect(normalizeStripeEvent(legacy)).toMatchObject({ ok: true, event: { type: 'charge_refunded', chargeId: 'ch_1', invoiceId: 'in_1', paymentIntentId: 'pi_1', fullyRefunded: true } });
+    expect(normalizeStripeEvent(current)).toMatchObject({ ok: true, event: { type: 'charge_refunded', invoiceId: null, paymentIntentId: 'pi_1' } });
+    const dispute = disputeCreated({ charge: 'ch_1', paymentIntent: 'pi_1' }, t('2030-01-01T00:00:00Z'));
+    expect(normalizeStripeEvent(dispute)).toMatchObject({ ok: true, event: { type: 'dispute_created', chargeId: 'ch_1', paymentIntentId: 'pi_1', reason: 'fraudulent' } });
+  });
+
+  it('reads a fixture Checkout without a customer e-mail as one with `email: null`', () => {
+    const raw = checkoutCompleted({ subscription: 'sub_1', customer: 'cus_1', email: null }, t('2030-01-01T00:00:00Z'));
+    expect(normalizeStripeEvent(raw)).toMatchObject({ ok: true, event: { type: 'checkout_completed', subscriptionId: 'sub_1', email: null } });
   });
 
   it.each([

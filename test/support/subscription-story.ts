@@ -1,24 +1,42 @@
 /**
- * One subscription's life as Stripe would tell it, event by event, with times relative to a
- * start: the tests (and the property test) build their sequences from these steps.
+ * One subscription's life as Stripe would tell it, event by event, built from Stripe's fixture
+ * objects (stripe-events.ts) in either API generation. Two builders: `subscriptionStory`, a step
+ * by step builder with events one second apart (the example tests), and `subscriptionLife`, a
+ * whole life at realistic times from a {@link LifePlan} (the property tests generate plans),
+ * with the events Stripe creates in one second sharing it.
  */
+import fc from 'fast-check';
+
+import type { PlanCatalogue } from '../../lib/plans/plan-catalogue.js';
 import {
   chargeRefunded,
   checkoutCompleted,
   disputeCreated,
   invoiceEvent,
+  invoicePaymentPaid,
   newStripeIds,
   PRICES,
   subscriptionEvent,
+  type ApiGeneration,
+  type ItemFields,
   type StripeEventJson,
   type SubscriptionFields,
 } from './stripe-events.js';
 
 const DAY = 86_400_000;
 
+/** Options of {@link subscriptionStory}. */
+export interface StoryOptions {
+  readonly generation?: ApiGeneration;
+  /** The customer's e-mail at Checkout and on invoices; `null` for none. Default: a fresh address. */
+  readonly email?: string | null;
+}
+
 /** A subscription's story builder. */
-export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000)) {
-  const ids = newStripeIds();
+export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000), options: StoryOptions = {}) {
+  const generation = options.generation ?? 'legacy';
+  const fresh = newStripeIds();
+  const ids = { ...fresh, email: options.email === undefined ? fresh.email : options.email };
   let clock = start.getTime();
   let invoices = 0;
   /** Stripe keeps `trial_end` on the subscription after the trial converted. */
@@ -32,54 +50,63 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     periodStart: at(from),
     periodEnd: at(to),
     trialEnd,
+    generation,
     ...fields,
   });
-  const invoice = (kind: 'paid' | 'payment_failed', price: string, from: number, to: number, charge = `ch_${ids.subscription.slice(4)}_${invoices}`) => {
+  const invoice = (kind: 'paid' | 'payment_failed', price: string, from: number, to: number) => {
     invoices++;
-    return {
-      charge,
-      event: invoiceEvent(
-        kind,
-        { id: `in_${ids.subscription.slice(4)}_${invoices}`, subscription: ids.subscription, customer: ids.customer, email: ids.email, charge, price, periodStart: at(from), periodEnd: at(to) },
-        tick(),
-      ),
-    };
+    const suffix = `${ids.subscription.slice(4)}_${invoices}`;
+    const charge = `ch_${suffix}`;
+    const paymentIntent = `pi_${suffix}`;
+    const id = `in_${suffix}`;
+    const created = tick();
+    const events = [
+      invoiceEvent(kind, { id, subscription: ids.subscription, customer: ids.customer, email: ids.email, charge, paymentIntent, price, periodStart: at(from), periodEnd: at(to), generation }, created),
+    ];
+    if (kind === 'paid' && generation === 'current') events.push(invoicePaymentPaid({ invoice: id, paymentIntent }, created));
+    return { charge: { charge, paymentIntent }, events };
   };
   return {
     ids,
     at,
+    generation,
     /** Checkout with a 14-day trial on `price`: subscription.created, checkout, the $0 trial invoice. */
     trialCheckout(price: string = PRICES.basic): StripeEventJson[] {
       trialEnd = at(14);
       return [
         subscriptionEvent('created', sub({ status: 'trialing', price, defaultPaymentMethod: 'pm_card_visa' }, 0, 14), tick()),
-        checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email: ids.email }, tick()),
-        invoice('paid', price, 0, 14).event,
+        checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email: ids.email, generation }, tick()),
+        ...invoice('paid', price, 0, 14).events,
       ];
     },
     /** Checkout without a trial: subscription.created, checkout, the first paid invoice (returns its charge). */
-    paidCheckout(price: string = PRICES.basic): { events: StripeEventJson[]; charge: string } {
+    paidCheckout(price: string = PRICES.basic, items?: readonly ItemFields[]): { events: StripeEventJson[]; charge: string; payment: { charge: string; paymentIntent: string } } {
       const first = invoice('paid', price, 0, 30);
       return {
-        charge: first.charge,
-        events: [subscriptionEvent('created', sub({ status: 'active', price }, 0, 30), tick()), checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email: ids.email }, tick()), first.event],
+        charge: first.charge.charge,
+        payment: first.charge,
+        events: [
+          subscriptionEvent('created', sub({ status: 'active', price, ...(items ? { items } : {}) }, 0, 30), tick()),
+          checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email: ids.email, generation }, tick()),
+          ...first.events,
+        ],
       };
     },
     /** The trial converts: the first paid period, then the subscription turns active. */
     conversion(price: string, to: number): StripeEventJson[] {
-      return [invoice('paid', price, 14, to).event, subscriptionEvent('updated', sub({ status: 'active', price }, 14, to), tick(), { status: 'trialing' })];
+      return [...invoice('paid', price, 14, to).events, subscriptionEvent('updated', sub({ status: 'active', price }, 14, to), tick(), { status: 'trialing' })];
     },
     /** A renewal to `to` days. */
     renewal(price: string, from: number, to: number): StripeEventJson[] {
-      return [subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick()), invoice('paid', price, from, to).event];
+      return [subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick(), { current_period_end: Math.floor(at(from).getTime() / 1000) }), ...invoice('paid', price, from, to).events];
     },
     /** A failed renewal: the invoice fails and the subscription turns past_due. */
     failedPayment(price: string, from: number, to: number): StripeEventJson[] {
-      return [invoice('payment_failed', price, from, to).event, subscriptionEvent('updated', sub({ status: 'past_due', price }, from, to), tick(), { status: 'active' })];
+      return [...invoice('payment_failed', price, from, to).events, subscriptionEvent('updated', sub({ status: 'past_due', price }, from, to), tick(), { status: 'active' })];
     },
     /** The retried payment succeeds. */
     recovery(price: string, from: number, to: number): StripeEventJson[] {
-      return [invoice('paid', price, from, to).event, subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick(), { status: 'past_due' })];
+      return [...invoice('paid', price, from, to).events, subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick(), { status: 'past_due' })];
     },
     /** A plan change (the price of the item changes now; Keyward decides when it applies). */
     planChange(price: string, from: number, to: number): StripeEventJson[] {
@@ -91,14 +118,224 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     deleted(price: string, from: number, to: number): StripeEventJson[] {
       return [subscriptionEvent('deleted', sub({ status: 'canceled', price }, from, to), tick())];
     },
-    refund(charge: string): StripeEventJson[] {
-      return [chargeRefunded({ charge, invoice: null, customer: ids.customer }, tick())];
+    /** A full refund of a payment (the charge's invoice named only by the legacy generation). */
+    refund(charge: string | { charge: string; paymentIntent: string }): StripeEventJson[] {
+      const payment = typeof charge === 'string' ? { charge, paymentIntent: `pi_${charge.slice(3)}` } : charge;
+      return [chargeRefunded({ charge: payment.charge, invoice: null, paymentIntent: payment.paymentIntent, customer: ids.customer }, tick())];
     },
     partialRefund(charge: string): StripeEventJson[] {
-      return [chargeRefunded({ charge, invoice: null, customer: ids.customer, amountRefunded: 500 }, tick())];
+      return [chargeRefunded({ charge, invoice: null, paymentIntent: `pi_${charge.slice(3)}`, customer: ids.customer, amountRefunded: 500 }, tick())];
     },
-    dispute(charge: string): StripeEventJson[] {
-      return [disputeCreated({ charge }, tick())];
+    dispute(charge: string | { charge: string; paymentIntent: string }): StripeEventJson[] {
+      const payment = typeof charge === 'string' ? { charge, paymentIntent: `pi_${charge.slice(3)}` } : charge;
+      return [disputeCreated(payment, tick())];
     },
+  };
+}
+
+/** The plans' prices in rank order (basic < pro < web). */
+export const RANKED_PRICES = [PRICES.basic, PRICES.pro, PRICES.web] as const;
+
+/** Something a customer does during a period, on a day of it. */
+export type LifeAction = { readonly day: number; readonly kind: 'change'; readonly price: (typeof RANKED_PRICES)[number] } | { readonly day: number; readonly kind: 'cancel'; readonly cancel: boolean };
+
+/** A subscription's whole life, as the property tests generate it. */
+export interface LifePlan {
+  readonly generation: ApiGeneration;
+  readonly trial: boolean;
+  readonly price: (typeof RANKED_PRICES)[number];
+  /** An add-on item (extra seats) comes before the plan's item. */
+  readonly addOnFirst: boolean;
+  /** Whether Checkout knew the customer's e-mail. */
+  readonly email: boolean;
+  /** Plan changes in the first period. */
+  readonly firstActions: readonly LifeAction[];
+  /** Each period after the first: how its renewal went, and the plan changes in it. */
+  readonly renewals: ReadonlyArray<{ readonly payment: 'paid' | 'failed_then_recovered'; readonly actions: readonly LifeAction[] }>;
+  /** How the last period ends: a failed renewal left unpaid, a refund, a dispute, a deletion, or nothing. */
+  readonly ending: 'none' | 'unpaid' | 'refund' | 'dispute' | 'deleted';
+}
+
+const action = fc.oneof(
+  fc.record({ day: fc.integer({ min: 1, max: 9 }), kind: fc.constant('change' as const), price: fc.constantFrom(...RANKED_PRICES) }),
+  fc.record({ day: fc.integer({ min: 1, max: 9 }), kind: fc.constant('cancel' as const), cancel: fc.boolean() }),
+);
+const actions = fc.array(action, { maxLength: 3 });
+
+/** Generated lives: checkout (with or without a trial), renewals, failed payments and recoveries, plan changes, cancellations and resumptions, refunds, disputes, deletions. */
+export const lifePlans: fc.Arbitrary<LifePlan> = fc.record({
+  generation: fc.constantFrom<ApiGeneration>('legacy', 'current'),
+  trial: fc.boolean(),
+  price: fc.constantFrom(...RANKED_PRICES),
+  addOnFirst: fc.boolean(),
+  email: fc.boolean(),
+  firstActions: actions,
+  renewals: fc.array(fc.record({ payment: fc.constantFrom('paid' as const, 'failed_then_recovered' as const), actions }), { maxLength: 3 }),
+  ending: fc.constantFrom('none' as const, 'unpaid' as const, 'refund' as const, 'dispute' as const, 'deleted' as const),
+});
+
+/** The events of a life, and what a correct provisioning ends with. */
+export interface Life {
+  readonly subscriptionId: string;
+  readonly email: string | null;
+  readonly events: StripeEventJson[];
+  /** The time the life is played at: day 12 of its last period. */
+  readonly now: Date;
+  /** The period the last paid (or trial) period ends at. */
+  readonly periodEndsAt: Date;
+  /** The plan prices the subscription had in its last period, in order. */
+  readonly lastPeriodPrices: readonly string[];
+  /** `cancel_at_period_end` at the end of the life. */
+  readonly cancelAtPeriodEnd: boolean;
+}
+
+/**
+ * The events of a life at realistic times, ending on day 12 of its last period (periods of 30
+ * days, a trial of 14; actions on days 1-9, the ending on day 10 or 11), so that the last period
+ * is current at `now`. Events Stripe creates together share one second: at Checkout the
+ * subscription's creation (incomplete), its payment and its activation; at a renewal the
+ * subscription's new period and its invoice.
+ */
+export function subscriptionLife(plan: LifePlan, now: Date): Life {
+  const generation = plan.generation;
+  const fresh = newStripeIds();
+  const email = plan.email ? fresh.email : null;
+  const ids = { ...fresh, email };
+  const lengths = [plan.trial ? 14 : 30, ...plan.renewals.map(() => 30)];
+  const lastStart = lengths.slice(0, -1).reduce((sum, length) => sum + length, 0);
+  const start = new Date(Math.floor(now.getTime() / 1000) * 1000 - (lastStart + 12) * DAY);
+  const at = (day: number, seconds = 0): Date => new Date(start.getTime() + day * DAY + seconds * 1000);
+  const events: StripeEventJson[] = [];
+  const trialEnd = plan.trial ? at(14) : null;
+  let invoices = 0;
+  let lastPayment: { charge: string; paymentIntent: string } | null = null;
+  // The subscription as Stripe holds it.
+  let price: string = plan.price;
+  let status: SubscriptionFields['status'] = plan.trial ? 'trialing' : 'incomplete';
+  let cancel = false;
+  let period = { from: 0, to: lengths[0] ?? 30 };
+  let lastPeriodPrices: string[] = [price];
+  const items = (): ItemFields[] => (plan.addOnFirst ? [{ price: PRICES.seats, quantity: 2 }, { price }] : [{ price }]);
+  const fields = (): SubscriptionFields => ({
+    id: ids.subscription,
+    customer: ids.customer,
+    price,
+    items: items(),
+    status,
+    periodStart: at(period.from),
+    periodEnd: at(period.to),
+    cancelAtPeriodEnd: cancel,
+    trialEnd,
+    defaultPaymentMethod: 'pm_card_visa',
+    generation,
+  });
+  const invoice = (kind: 'paid' | 'payment_failed', created: Date, paid: boolean) => {
+    invoices++;
+    const suffix = `${ids.subscription.slice(4)}_${invoices}`;
+    const payment = { charge: `ch_${suffix}`, paymentIntent: `pi_${suffix}` };
+    const id = `in_${suffix}`;
+    events.push(invoiceEvent(kind, { id, subscription: ids.subscription, customer: ids.customer, email, ...payment, price, periodStart: at(period.from), periodEnd: at(period.to), generation }, created));
+    if (kind === 'paid' && paid) {
+      lastPayment = payment;
+      if (generation === 'current') events.push(invoicePaymentPaid({ invoice: id, paymentIntent: payment.paymentIntent }, created));
+    }
+  };
+  const update = (created: Date, previous: Record<string, unknown>) => events.push(subscriptionEvent('updated', fields(), created, previous));
+  const previousItems = () => ({ items: { object: 'list', data: items().map((item) => ({ price: { id: item.price }, quantity: item.quantity ?? 1 })) } });
+  const act = (base: number, list: readonly LifeAction[], allowCancel: boolean) => {
+    [...list].sort((a, b) => a.day - b.day).forEach((a, i) => {
+      const created = at(base + a.day, i);
+      if (a.kind === 'change' && a.price !== price) {
+        const previous = previousItems();
+        price = a.price;
+        lastPeriodPrices.push(price);
+        update(created, previous);
+      } else if (a.kind === 'cancel' && allowCancel && a.cancel !== cancel) {
+        cancel = a.cancel;
+        update(created, { cancel_at_period_end: !cancel });
+      }
+    });
+  };
+
+  // Checkout: all in one second.
+  const checkoutAt = at(0);
+  if (plan.trial) {
+    events.push(subscriptionEvent('created', fields(), checkoutAt));
+    invoice('paid', checkoutAt, false);
+  } else {
+    events.push(subscriptionEvent('created', fields(), checkoutAt));
+    invoice('paid', checkoutAt, true);
+    status = 'active';
+    update(checkoutAt, { status: 'incomplete' });
+  }
+  events.push(checkoutCompleted({ subscription: ids.subscription, customer: ids.customer, email, generation }, checkoutAt));
+  const last = plan.renewals.length;
+  act(0, plan.firstActions, last === 0);
+
+  let base = 0;
+  plan.renewals.forEach((renewal, index) => {
+    base += lengths[index] ?? 30;
+    const renewedAt = at(base);
+    const before = { status, current_period_end: Math.floor(at(period.to).getTime() / 1000) };
+    period = { from: base, to: base + (lengths[index + 1] ?? 30) };
+    lastPeriodPrices = [price];
+    const isLast = index === last - 1;
+    if (isLast && plan.ending === 'unpaid') {
+      status = 'past_due';
+      update(renewedAt, before);
+      invoice('payment_failed', renewedAt, false);
+    } else if (renewal.payment === 'failed_then_recovered') {
+      status = 'past_due';
+      update(renewedAt, before);
+      invoice('payment_failed', renewedAt, false);
+      const recoveredAt = at(base + 0.5);
+      invoice('paid', recoveredAt, true);
+      status = 'active';
+      update(recoveredAt, { status: 'past_due' });
+    } else {
+      status = 'active';
+      update(renewedAt, before);
+      invoice('paid', renewedAt, true);
+    }
+    act(base, renewal.actions, isLast);
+  });
+
+  const endAt = at(base + 10);
+  const payment = lastPayment as { charge: string; paymentIntent: string } | null;
+  if (plan.ending === 'refund' && payment !== null) {
+    events.push(chargeRefunded({ charge: payment.charge, invoice: generation === 'legacy' ? `in_${payment.charge.slice(3)}` : null, paymentIntent: payment.paymentIntent, customer: ids.customer }, endAt));
+  } else if (plan.ending === 'dispute' && payment !== null) {
+    events.push(disputeCreated(payment, endAt));
+  } else if (plan.ending === 'deleted') {
+    status = 'canceled';
+    events.push(subscriptionEvent('deleted', fields(), endAt));
+  }
+  return { subscriptionId: ids.subscription, email, events, now: at(base + 12), periodEndsAt: at(period.to), lastPeriodPrices, cancelAtPeriodEnd: cancel };
+}
+
+/**
+ * What a correct provisioning of a life ends with, as {@link licenseProjection} shows it (times
+ * relative to the life's `now`): the plan in force is the highest the last period had, a lower
+ * last plan is pending; a refund revokes, a dispute or an unpaid renewal suspends, a deletion
+ * cancels at the period end; the period ends at the last period's end plus the renewal grace.
+ */
+export function expectedLicense(plan: LifePlan, life: Life, plans: PlanCatalogue, renewalGraceMs: number) {
+  const rank = (price: string) => RANKED_PRICES.indexOf(price as (typeof RANKED_PRICES)[number]);
+  const prices = life.lastPeriodPrices;
+  const current = prices.reduce((best, price) => (rank(price) > rank(best) ? price : best), prices.at(-1) ?? '');
+  const last = prices.at(-1);
+  const planOf = (price: string | undefined) => plans.byStripePrice(price ?? '')?.id ?? null;
+  const paid = !(plan.trial && plan.renewals.length === 0);
+  if (plan.ending === 'refund' && paid) return { status: 'revoked', keyType: plan.trial ? 'trial' : 'production', revocation: 'refund' };
+  const suspension = plan.ending === 'dispute' && paid ? 'dispute' : plan.ending === 'unpaid' && plan.renewals.length > 0 ? 'payment_failed' : null;
+  return {
+    status: suspension === null ? 'active' : 'suspended',
+    keyType: plan.trial ? 'trial' : 'production',
+    planId: planOf(current),
+    pendingPlanId: last === current ? null : planOf(last),
+    periodEndsAt: life.periodEndsAt.getTime() + renewalGraceMs - life.now.getTime(),
+    trialEndsAt: plan.trial && plan.renewals.length === 0 ? life.periodEndsAt.getTime() - life.now.getTime() : null,
+    cancelAtPeriodEnd: plan.ending === 'deleted' || life.cancelAtPeriodEnd,
+    suspension,
   };
 }

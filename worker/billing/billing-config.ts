@@ -14,6 +14,12 @@ export const billingEnvironment = {
   STRIPE_API_BASE_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
   /** How long a failing payment is tolerated before the license is suspended. Default 259200 (3 days). */
   BILLING_PAYMENT_GRACE_SECONDS: int(0, 3 * DAY_SECONDS),
+  /**
+   * Validity added after each paid (or trial) period end of a Stripe license, so that a renewal
+   * Stripe delivers late (it retries a failed webhook for up to 3 days) never leaves a paying
+   * customer's key expired in between. Default 259200 (3 days).
+   */
+  BILLING_RENEWAL_GRACE_SECONDS: int(0, 3 * DAY_SECONDS),
   /** How long before a trial ends its trial_ending e-mail is queued. Default 259200 (3 days). */
   BILLING_TRIAL_NOTICE_SECONDS: int(0, 3 * DAY_SECONDS),
   /** Days processed Stripe events are kept. Default 90. */
@@ -35,6 +41,8 @@ export interface BillingConfig {
   /** Stripe API access, or `null` to use event payloads only. */
   readonly stripeApi: { readonly apiKey: string; readonly host?: string; readonly port?: number; readonly protocol?: 'http' | 'https' } | null;
   readonly paymentGraceMs: number;
+  /** Validity after each paid period end, covering late renewal webhooks, ms. */
+  readonly renewalGraceMs: number;
   readonly trialNoticeMs: number;
   readonly eventRetentionMs: number;
   readonly sentEmailRetentionMs: number;
@@ -50,6 +58,7 @@ export interface BillingConfig {
 export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   stripeApi: null,
   paymentGraceMs: 3 * DAY_SECONDS * 1000,
+  renewalGraceMs: 3 * DAY_SECONDS * 1000,
   trialNoticeMs: 3 * DAY_SECONDS * 1000,
   eventRetentionMs: 90 * DAY_SECONDS * 1000,
   sentEmailRetentionMs: 30 * DAY_SECONDS * 1000,
@@ -76,6 +85,7 @@ export function billingConfigOf(parsed: Parsed): BillingConfig {
   return {
     stripeApi: stripeApiOf(parsed.STRIPE_API_KEY, parsed.STRIPE_API_BASE_URL),
     paymentGraceMs: parsed.BILLING_PAYMENT_GRACE_SECONDS * 1000,
+    renewalGraceMs: parsed.BILLING_RENEWAL_GRACE_SECONDS * 1000,
     trialNoticeMs: parsed.BILLING_TRIAL_NOTICE_SECONDS * 1000,
     eventRetentionMs: parsed.BILLING_EVENT_RETENTION_DAYS * DAY_SECONDS * 1000,
     sentEmailRetentionMs: parsed.BILLING_SENT_EMAIL_RETENTION_DAYS * DAY_SECONDS * 1000,

@@ -13,6 +13,7 @@ export type BillingJobErrorCode =
   | 'INVALID_JOB'
   | 'SUBSCRIPTION_NOT_SEEN'
   | 'CHARGE_NOT_LINKED'
+  | 'INVOICE_NOT_LINKED'
   | 'UNKNOWN_PRICE'
   | 'NO_PRICE'
   | 'LICENSE_REFUSED'

@@ -51,6 +51,7 @@ export async function createBillingDependencies(
     hooks: context.hooks,
     logger: context.logger,
     paymentGraceMs: config.paymentGraceMs,
+    renewalGraceMs: config.renewalGraceMs,
     expiryGraceMs: context.config.expiryGraceMs,
     trialNoticeMs: config.trialNoticeMs,
     eventRetentionMs: config.eventRetentionMs,
@@ -103,7 +104,8 @@ async function runJob(deps: BillingDependencies, job: Job): Promise<unknown> {
 async function runEventJob(deps: BillingDependencies, job: Job, eventId: string): Promise<string> {
   try {
     const result = await processStripeEvent(deps, eventId);
-    await deps.events.recordAttempt(eventId, { status: result.status, outcome: result.outcome, ...(result.status === 'processed' ? { subscriptionId: result.subscriptionId } : {}) }, new Date());
+    const processed = result.status === 'processed' ? { subscriptionId: result.subscriptionId, undeliveredEmails: result.reconcile?.undelivered ?? [] } : {};
+    await deps.events.recordAttempt(eventId, { status: result.status, outcome: result.outcome, ...processed }, new Date());
     return result.outcome;
   } catch (error) {
     const failure = jobFailureOf(error);

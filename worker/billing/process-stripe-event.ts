@@ -28,9 +28,17 @@ async function subscriptionOf(deps: ProcessEventDependencies, event: Exclude<Bil
       return event.subscriptionId;
     case 'subscription_changed':
       return event.snapshot.subscriptionId;
+    case 'invoice_payment_paid': {
+      const linked = (await deps.states.subscriptionOfInvoice(event.invoiceId)) ?? (deps.stripe === null ? null : await deps.stripe.subscriptionOfInvoice(event.invoiceId));
+      if (linked !== null) return linked;
+      // The invoice event that names the subscription may simply not have been applied yet.
+      throw new BillingJobError('INVOICE_NOT_LINKED', `Invoice ${event.invoiceId} is not linked to a known subscription.`, { retry: true });
+    }
     case 'charge_refunded':
     case 'dispute_created': {
-      const linked = await deps.states.subscriptionOfCharge(event.chargeId);
+      const linked =
+        (await deps.states.subscriptionOfCharge(event.chargeId)) ??
+        (event.paymentIntentId === null ? null : await deps.states.subscriptionOfPaymentIntent(event.paymentIntentId));
       if (linked !== null) return linked;
       let invoiceId = event.type === 'charge_refunded' ? event.invoiceId : null;
       if (invoiceId !== null) {

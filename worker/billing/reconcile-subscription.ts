@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 
 import type { AbuseSignal } from '../../lib/abuse/abuse-signal.js';
 import { decideBillingActions, type BillingEffect } from '../../lib/billing/decide-billing-actions.js';
+import { latestSnapshot } from '../../lib/billing/subscription-history.js';
 import type { SubscriptionState } from '../../lib/billing/subscription-state.js';
 import type { License } from '../../lib/lifecycle/license.js';
 import type { EmailOutbox } from '../../lib/mail/email-request.js';
@@ -34,6 +35,8 @@ export interface ReconcileDependencies {
   readonly hooks: WorkerHooks;
   readonly logger: Logger;
   readonly paymentGraceMs: number;
+  /** Validity added after each paid period end, covering late renewal webhooks, ms (BILLING_RENEWAL_GRACE_SECONDS). Default 0. */
+  readonly renewalGraceMs?: number;
   /** Queues a reconcile of the subscription at `at`. */
   readonly scheduleRecheck: (subscriptionId: string, at: Date) => Promise<void>;
   readonly clock: () => Date;
@@ -45,6 +48,8 @@ export interface ReconcileResult {
   readonly outcome: 'settled' | 'nothing_to_provision';
   readonly code?: string;
   readonly licenseId: string | null;
+  /** E-mails the settled license called for that had no address to go to (the customer has no e-mail yet). */
+  readonly undelivered?: readonly string[];
 }
 
 const MAX_STEPS = 12;
@@ -73,29 +78,45 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
   // write it (the fold above, the API read below).
   let known = null as { state: SubscriptionState; record: LicenseRecord } | null;
   let customer: CustomerDocument | null = null;
+  let readTie = false;
   for (let step = 0; step < MAX_STEPS; step++) {
     const now = deps.clock();
     let state: SubscriptionState | null = known?.state ?? (step === 0 ? folded : null) ?? (await states.get(subscriptionId));
-    if ((state === null || state.snapshot === null) && deps.stripe !== null) {
+    if ((state === null || state.snapshots.length === 0) && deps.stripe !== null) {
       // Checkout names the subscription only: read it as it is now (newer than any event so far).
-      await states.foldSnapshot(await deps.stripe.subscription(subscriptionId), now, 'api', now);
+      await states.foldApiSnapshot(await deps.stripe.subscription(subscriptionId), now, now);
       state = await states.get(subscriptionId);
     }
     if (state === null) throw new BillingJobError('SUBSCRIPTION_NOT_SEEN', `Nothing is known yet about subscription ${subscriptionId}.`, { retry: true });
     const record = known?.record ?? (await keyward.licenses.findBySubscription(subscriptionId));
     known = null;
     const license = record?.license ?? null;
-    const decision = decideBillingActions({ state, license, plans: keyward.plans, now, paymentGraceMs: deps.paymentGraceMs, ref });
+    const decision = decideBillingActions({
+      state,
+      license,
+      plans: keyward.plans,
+      now,
+      paymentGraceMs: deps.paymentGraceMs,
+      renewalGraceMs: deps.renewalGraceMs ?? 0,
+      canReadApi: deps.stripe !== null && !readTie,
+      ref,
+    });
     switch (decision.outcome) {
+      case 'needs_api_read':
+        // The newest snapshots share a second and nothing orders them: ask Stripe which is current.
+        if (deps.stripe !== null) await states.foldApiSnapshot(await deps.stripe.subscription(subscriptionId), now, now);
+        readTie = true;
+        continue;
       case 'waiting':
         throw new BillingJobError('SUBSCRIPTION_NOT_SEEN', `Subscription ${subscriptionId} has not been seen yet (no subscription event, no Stripe API key).`, { retry: true });
       case 'refused':
         throw new BillingJobError(decision.code, decision.message, { retry: false });
       case 'nothing_to_provision':
         return { changes, outcome: 'nothing_to_provision', code: decision.code, licenseId: null };
-      case 'settled':
-        if (license !== null) await runEffects(deps, state, license, decision.effects, customer);
-        return { changes, outcome: 'settled', licenseId: license?.id ?? null };
+      case 'settled': {
+        const undelivered = license === null ? [] : await runEffects(deps, state, license, decision.effects, customer);
+        return { changes, outcome: 'settled', licenseId: license?.id ?? null, ...(undelivered.length === 0 ? {} : { undelivered }) };
+      }
       case 'change':
         break;
     }
@@ -145,7 +166,7 @@ async function reportTrial(deps: ReconcileDependencies, state: SubscriptionState
   const hook = deps.hooks.onTrialStarted;
   if (!hook) return;
   let cardFingerprint: string | null = null;
-  const method = state.snapshot?.defaultPaymentMethod ?? null;
+  const method = latestSnapshot(state.snapshots)?.fact.snapshot.defaultPaymentMethod ?? null;
   if (method !== null && deps.stripe !== null) {
     try {
       cardFingerprint = await deps.stripe.cardFingerprint(method);
@@ -169,9 +190,13 @@ async function reportTrial(deps: ReconcileDependencies, state: SubscriptionState
   }
 }
 
-/** Runs a settled decision's effects; `known` is a customer this job already read (saves a read when it is the license's). */
-async function runEffects(deps: ReconcileDependencies, state: SubscriptionState, license: License, effects: readonly BillingEffect[], known: CustomerDocument | null): Promise<void> {
-  if (effects.length === 0) return;
+/**
+ * Runs a settled decision's effects; `known` is a customer this job already read (saves a read
+ * when it is the license's). Answers the kinds of the e-mails that had no address.
+ */
+async function runEffects(deps: ReconcileDependencies, state: SubscriptionState, license: License, effects: readonly BillingEffect[], known: CustomerDocument | null): Promise<string[]> {
+  const undelivered: string[] = [];
+  if (effects.length === 0) return undelivered;
   const now = deps.clock();
   // Only e-mails and the trial report need the address.
   const needsAddress = effects.some((effect) => effect.type === 'email' || effect.type === 'trial_started');
@@ -180,7 +205,11 @@ async function runEffects(deps: ReconcileDependencies, state: SubscriptionState,
   for (const effect of effects) {
     switch (effect.type) {
       case 'email':
-        if (to === null) break;
+        if (to === null) {
+          // Not silent: the job records it on the event (listed by the admin API) and it is logged.
+          undelivered.push(effect.kind);
+          break;
+        }
         await deps.outbox.enqueue({ kind: effect.kind, to, licenseId: license.id, customerId: license.customerId, dedupeKey: effect.dedupeKey, data: effect.data }, now);
         break;
       case 'recheck':
@@ -194,6 +223,8 @@ async function runEffects(deps: ReconcileDependencies, state: SubscriptionState,
         break;
     }
   }
+  if (undelivered.length > 0) deps.logger.warn({ subscriptionId: state.subscriptionId, licenseId: license.id, kinds: undelivered }, 'billing e-mail not sent: the customer has no e-mail address');
+  return undelivered;
 }
 
 /** The abuse signal of a payment dispute (deterministic id: one per license and dispute time). */

@@ -1,7 +1,7 @@
 /**
  * The dead letters: an event that keeps failing ends `failed` (with its error and attempts, and
  * in BullMQ's failed set), is listed by GET /v1/admin/stripe/events?status=failed, and once the
- * cause is fixed, POST …/replay applies it.
+ * cause is fixed, POST …/replay applies it. Events whose e-mail had no address are listed too.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -65,6 +65,21 @@ describe('Stripe admin routes', () => {
     expect(await call(billing, 'POST', `/v1/admin/stripe/events/${refund!.id}/replay`, write)).toMatchObject({ status: 202, body: { replayed: true } });
     expect(await billing.settled(refund!.id, ['processed'])).toMatchObject({ status: 'processed', error: null });
     expect((await billing.license(story.ids.subscription))?.license.status).toBe('revoked');
+  });
+
+  it('lists the events whose e-mail had no address: a checkout without a customer e-mail still issues the key', async () => {
+    const billing = await startBillingSystem();
+    const { read } = await tokens(billing);
+    const story = subscriptionStory(undefined, { email: null });
+    const checkout = story.paidCheckout(PRICES.basic);
+    for (const event of checkout.events) await billing.apply(event);
+    expect((await billing.license(story.ids.subscription))?.license.status).toBe('active');
+    const listed = await call(billing, 'GET', '/v1/admin/stripe/events?undelivered=true', read);
+    expect(listed.status).toBe(200);
+    const events = listed.body['events'] as Array<{ id: string; undeliveredEmails: string[]; subscriptionId: string }>;
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) expect(event).toMatchObject({ undeliveredEmails: ['key_delivery'], subscriptionId: story.ids.subscription });
+    expect(events.map((event) => event.id)).toContain(checkout.events.at(-1)!.id);
   });
 
   it('needs an admin token, and answers 404 for an unknown event', async () => {

@@ -17,6 +17,7 @@ describe('worker billing settings', () => {
     expect(parseWorkerConfig(SECRETS).billing).toMatchObject({
       stripeApi: null,
       paymentGraceMs: 259_200_000,
+      renewalGraceMs: 259_200_000,
       trialNoticeMs: 259_200_000,
       eventRetentionMs: 90 * 86_400_000,
       sentEmailRetentionMs: 30 * 86_400_000,
@@ -26,14 +27,15 @@ describe('worker billing settings', () => {
   });
 
   it('point the Stripe client at stripe-mock from STRIPE_API_BASE_URL', () => {
-    const config = parseWorkerConfig({ ...SECRETS, STRIPE_API_KEY: 'sk_test_123', STRIPE_API_BASE_URL: 'http://localhost:12111', BILLING_PAYMENT_GRACE_SECONDS: '60' });
-    expect(config.billing).toMatchObject({ stripeApi: { apiKey: 'sk_test_123', host: 'localhost', port: 12111, protocol: 'http' }, paymentGraceMs: 60_000 });
+    const config = parseWorkerConfig({ ...SECRETS, STRIPE_API_KEY: 'sk_test_123', STRIPE_API_BASE_URL: 'http://localhost:12111', BILLING_PAYMENT_GRACE_SECONDS: '60', BILLING_RENEWAL_GRACE_SECONDS: '0' });
+    expect(config.billing).toMatchObject({ stripeApi: { apiKey: 'sk_test_123', host: 'localhost', port: 12111, protocol: 'http' }, paymentGraceMs: 60_000, renewalGraceMs: 0 });
   });
 
   it('name a bad variable without echoing its value', () => {
     expect(() => parseWorkerConfig({ ...SECRETS, STRIPE_API_KEY: 'pk_live_secretvalue' })).toThrow(/STRIPE_API_KEY: must be a Stripe secret or restricted key/);
     expect(() => parseWorkerConfig({ ...SECRETS, STRIPE_API_KEY: 'pk_live_secretvalue' })).not.toThrow(/secretvalue/);
     expect(() => parseWorkerConfig({ ...SECRETS, BILLING_JOB_ATTEMPTS: '0' })).toThrow(/BILLING_JOB_ATTEMPTS/);
+    expect(() => parseWorkerConfig({ ...SECRETS, BILLING_RENEWAL_GRACE_SECONDS: '-1' })).toThrow(/BILLING_RENEWAL_GRACE_SECONDS/);
   });
 });
 

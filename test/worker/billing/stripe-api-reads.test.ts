@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { MongoSubscriptionStateStore } from '../../../lib/store/mongo-subscription-state-store.js';
 import { stripeApiOf } from '../../../worker/billing/billing-config.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
-import { chargeRefunded, checkoutCompleted, PRICES, subscriptionEvent } from '../../support/stripe-events.js';
+import { chargeRefunded, checkoutCompleted, invoicePaymentPaid, PRICES, subscriptionEvent, subscriptionObject } from '../../support/stripe-events.js';
+import { startStripeStandIn } from '../../support/stripe-standin.js';
 import { subscriptionStory } from '../../support/subscription-story.js';
 import { stripeMockUrl } from '../../setup/services.js';
 
@@ -30,12 +31,14 @@ describe('Stripe API reads (stripe-mock)', () => {
     const fetched = await stripeMock().subscriptions.retrieve(subscriptionId);
     const item = fetched.items.data[0]!;
     const state = await new MongoSubscriptionStateStore({ db: billing.db }).get(subscriptionId);
-    expect(state?.snapshot).toEqual({
+    expect(state?.snapshots.map((fact) => fact.ref)).toEqual(['api']);
+    expect(state?.snapshots[0]?.snapshot).toEqual({
       subscriptionId,
       stripeCustomerId: fetched.customer,
       status: fetched.status,
-      priceId: item.price.id,
-      currentPeriodEnd: new Date(item.current_period_end * 1000),
+      items: fetched.items.data.map((i) => ({ priceId: i.price.id, quantity: i.quantity ?? 1 })),
+      currentPeriodStart: new Date(Math.max(...fetched.items.data.map((i) => i.current_period_start)) * 1000),
+      currentPeriodEnd: new Date(Math.max(...fetched.items.data.map((i) => i.current_period_end)) * 1000),
       cancelAtPeriodEnd: fetched.cancel_at_period_end,
       trialEnd: fetched.trial_end === null ? null : new Date(fetched.trial_end * 1000),
       defaultPaymentMethod: null,
@@ -93,5 +96,65 @@ describe('events billing cannot apply are recorded, not crashed on', () => {
     const story = subscriptionStory();
     const event = subscriptionEvent('created', { id: story.ids.subscription, customer: story.ids.customer, price: 'price_not_in_catalogue', status: 'active', periodStart: story.at(0), periodEnd: story.at(30) }, new Date());
     expect(await billing.apply(event)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'UNKNOWN_PRICE' } });
+  });
+});
+
+describe('Stripe API reads (a stateful stand-in, where stripe-mock’s placeholders cannot show it)', () => {
+  const withStandIn = async () => {
+    const standIn = await startStripeStandIn();
+    const billing = await startBillingSystem({ billing: { stripeApi: stripeApiOf(API_KEY, standIn.url) } });
+    return { standIn, billing };
+  };
+
+  it('settles two snapshots of one second that nothing orders by reading the subscription as it is now', async () => {
+    const { standIn, billing } = await withStandIn();
+    const story = subscriptionStory(undefined, { generation: 'current' });
+    const second = story.at(0);
+    const fields = { id: story.ids.subscription, customer: story.ids.customer, price: PRICES.pro, status: 'active' as const, periodStart: second, periodEnd: story.at(30), generation: 'current' as const };
+    standIn.objects.set(story.ids.subscription, subscriptionObject({ ...fields, cancelAtPeriodEnd: true }));
+    // The same second, the same status, no previous_attributes: only Stripe knows which is current.
+    const kept = subscriptionEvent('updated', { ...fields, cancelAtPeriodEnd: false }, second);
+    const cancelled = subscriptionEvent('updated', { ...fields, cancelAtPeriodEnd: true }, second);
+    await billing.apply(kept);
+    expect(standIn.requests).not.toContain(`GET /v1/subscriptions/${story.ids.subscription}`);
+    await billing.apply(cancelled);
+    expect(standIn.requests).toContain(`GET /v1/subscriptions/${story.ids.subscription}`);
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro', cancelAtPeriodEnd: true });
+  });
+
+  it('links a refund of API 2025-03-31 or later through the invoice payment of its payment intent when no invoice_payment.paid was seen', async () => {
+    const { standIn, billing } = await withStandIn();
+    const story = subscriptionStory(undefined, { generation: 'current' });
+    const checkout = story.paidCheckout(PRICES.basic);
+    // Deliver everything but invoice_payment.paid: the payloads alone cannot link the charge.
+    for (const event of checkout.events.filter((e) => e.type !== 'invoice_payment.paid')) await billing.apply(event);
+    const invoice = checkout.events.find((e) => e.type === 'invoice.paid')!.data.object;
+    standIn.objects.set(String(invoice['id']), invoice);
+    standIn.invoicePayments.set(checkout.payment.paymentIntent, invoicePaymentPaid({ invoice: String(invoice['id']), paymentIntent: checkout.payment.paymentIntent }, story.at(0)).data.object);
+    const [refund] = story.refund(checkout.payment);
+    expect(refund!.data.object).not.toHaveProperty('invoice');
+    standIn.objects.set(checkout.payment.charge, refund!.data.object);
+    expect(await billing.apply(refund!)).toMatchObject({ status: 'processed', error: null, subscriptionId: story.ids.subscription });
+    expect(standIn.requests).toEqual(expect.arrayContaining([`GET /v1/charges/${checkout.payment.charge}`, 'GET /v1/invoice_payments', `GET /v1/invoices/${String(invoice['id'])}`]));
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'revoked', revocation: { reason: 'refund' } });
+  });
+});
+
+describe('without an API key', () => {
+  it('links a refund and a dispute of API 2025-03-31 or later through invoice_payment.paid, in either order', async () => {
+    const billing = await startBillingSystem({ billing: { jobAttempts: 12 }, webhook: { jobAttempts: 12 } });
+    for (const refundFirst of [true, false]) {
+      const story = subscriptionStory(undefined, { generation: 'current' });
+      const checkout = story.paidCheckout(PRICES.basic);
+      const link = checkout.events.find((e) => e.type === 'invoice_payment.paid')!;
+      const [dispute] = story.dispute(checkout.payment);
+      const rest = checkout.events.filter((e) => e !== link);
+      for (const event of rest) await billing.apply(event);
+      if (refundFirst) await billing.send(dispute!);
+      await billing.apply(link);
+      if (!refundFirst) await billing.send(dispute!);
+      expect(await billing.settled(dispute!.id)).toMatchObject({ status: 'processed', error: null, subscriptionId: story.ids.subscription });
+      expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'suspended', suspension: { reason: 'dispute' } });
+    }
   });
 });

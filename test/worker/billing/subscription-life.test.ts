@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_BILLING_CONFIG } from '../../../worker/billing/billing-config.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
-import { PRICES } from '../../support/stripe-events.js';
+import { checkoutCompleted, PRICES, subscriptionEvent } from '../../support/stripe-events.js';
 import { subscriptionStory } from '../../support/subscription-story.js';
 
 describe('a subscription from checkout to cancellation', () => {
@@ -15,6 +16,8 @@ describe('a subscription from checkout to cancellation', () => {
     const billing = await startBillingSystem();
     const story = subscriptionStory();
     const sub = story.ids.subscription;
+    // Each paid (or trial) period is padded by the renewal grace, so a late renewal never expires the key.
+    const paidUntil = (days: number) => new Date(story.at(days).getTime() + DEFAULT_BILLING_CONFIG.renewalGraceMs);
     const run = async (events: ReturnType<typeof story.trialCheckout>) => {
       for (const event of events) expect((await billing.apply(event)).status).toBe('processed');
       const record = await billing.license(sub);
@@ -23,7 +26,7 @@ describe('a subscription from checkout to cancellation', () => {
     };
 
     const issued = await run(story.trialCheckout(PRICES.basic));
-    expect(issued.license).toMatchObject({ status: 'active', planId: 'basic', keyType: 'trial', trial: { endsAt: story.at(14) }, periodEndsAt: story.at(14) });
+    expect(issued.license).toMatchObject({ status: 'active', planId: 'basic', keyType: 'trial', trial: { endsAt: story.at(14) }, periodEndsAt: paidUntil(14) });
     expect(issued.license.customerId).toMatch(/^cus_/);
     const digest = issued.license.keyDigest;
     // Reported again as facts arrive (the hook is idempotent): the last one knows the e-mail.
@@ -32,23 +35,23 @@ describe('a subscription from checkout to cancellation', () => {
     expect((await billing.emails(issued.license.id)).map((e) => [e.kind, e.to, e.dedupeKey])).toEqual([['key_delivery', story.ids.email, `key_delivery:${sub}`]]);
 
     const converted = await run(story.conversion(PRICES.basic, 44));
-    expect(converted.license).toMatchObject({ status: 'active', trial: null, periodEndsAt: story.at(44) });
+    expect(converted.license).toMatchObject({ status: 'active', trial: null, periodEndsAt: paidUntil(44) });
 
     const renewed = await run(story.renewal(PRICES.basic, 44, 74));
-    expect(renewed.license.periodEndsAt).toEqual(story.at(74));
+    expect(renewed.license.periodEndsAt).toEqual(paidUntil(74));
 
     const failed = await run(story.failedPayment(PRICES.basic, 74, 104));
     expect(failed.license).toMatchObject({ status: 'suspended', suspension: { reason: 'payment_failed' } });
     expect((await billing.emails(issued.license.id)).map((e) => e.kind)).toEqual(expect.arrayContaining(['payment_failed', 'license_suspended']));
 
     const recovered = await run(story.recovery(PRICES.basic, 74, 104));
-    expect(recovered.license).toMatchObject({ status: 'active', suspension: null, periodEndsAt: story.at(104) });
+    expect(recovered.license).toMatchObject({ status: 'active', suspension: null, periodEndsAt: paidUntil(104) });
 
     const upgraded = await run(story.planChange(PRICES.pro, 74, 104));
     expect(upgraded.license).toMatchObject({ planId: 'pro', limits: { maxActivations: 3 }, pendingChange: null });
 
     const downgraded = await run(story.planChange(PRICES.basic, 74, 104));
-    expect(downgraded.license).toMatchObject({ planId: 'pro', pendingChange: { planId: 'basic', effectiveAt: story.at(104) } });
+    expect(downgraded.license).toMatchObject({ planId: 'pro', pendingChange: { planId: 'basic', effectiveAt: paidUntil(104) } });
 
     const cancelled = await run(story.cancelAtPeriodEnd(PRICES.basic, 74, 104));
     expect(cancelled.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true });
@@ -56,7 +59,7 @@ describe('a subscription from checkout to cancellation', () => {
     expect(resumed.license.cancelAtPeriodEnd).toBe(false);
 
     const ended = await run(story.deleted(PRICES.basic, 74, 104));
-    expect(ended.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true, periodEndsAt: story.at(104), keyDigest: digest, id: issued.license.id });
+    expect(ended.license).toMatchObject({ status: 'active', cancelAtPeriodEnd: true, periodEndsAt: paidUntil(104), keyDigest: digest, id: issued.license.id });
     expect(await billing.server.server.keyward.licenses.list({ limit: 10 })).toHaveLength(1);
   });
 
@@ -119,5 +122,52 @@ describe('a failed payment within its grace period', () => {
       if (!kinds.includes('license_suspended')) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(kinds).toEqual(['key_delivery', 'payment_failed', 'license_suspended']);
+  });
+});
+
+describe('delivery orders Stripe really produces (issue 12)', () => {
+  it('issues the key for a default_incomplete checkout whose created and updated events share one second, the updated id sorting first', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const second = story.at(0);
+    const fields = { id: story.ids.subscription, customer: story.ids.customer, price: PRICES.pro, periodStart: second, periodEnd: story.at(30) };
+    // Event ids carry no order; the updated one sorts first here.
+    const created = { ...subscriptionEvent('created', { ...fields, status: 'incomplete' }, second), id: `evt_zz${story.ids.subscription.slice(4)}` };
+    const updated = { ...subscriptionEvent('updated', { ...fields, status: 'active' }, second, { status: 'incomplete' }), id: `evt_aa${story.ids.subscription.slice(4)}` };
+    const checkout = checkoutCompleted({ subscription: story.ids.subscription, customer: story.ids.customer, email: story.ids.email }, second);
+    for (const event of [created, updated, checkout]) await billing.apply(event);
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro' });
+  });
+
+  it('keeps a paid upgrade when the later downgrade arrives first: basic, web at t+2, pro at t+6', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const checkout = story.paidCheckout(PRICES.basic);
+    const [toWeb] = story.planChange(PRICES.web, 0, 30);
+    const [toPro] = story.planChange(PRICES.pro, 0, 30);
+    for (const event of [toPro!, ...checkout.events, toWeb!]) await billing.apply(event);
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ planId: 'web', pendingChange: { planId: 'pro' } });
+  });
+
+  it('provisions a subscription whose first item is an add-on and whose plan price is on a later item', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const checkout = story.paidCheckout(PRICES.pro, [{ price: PRICES.seats, quantity: 5 }, { price: PRICES.pro }]);
+    for (const event of checkout.events) expect(await billing.apply(event)).toMatchObject({ status: 'processed', error: null });
+    expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro' });
+  });
+
+  it('issues the license for a checkout without a customer e-mail, and records the key delivery it could not send', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory(undefined, { email: null });
+    const checkout = story.paidCheckout(PRICES.basic);
+    const applied = [];
+    for (const event of checkout.events) applied.push(await billing.apply(event));
+    const record = await billing.license(story.ids.subscription);
+    expect(record?.license).toMatchObject({ status: 'active', planId: 'basic' });
+    expect(await billing.emails(record!.license.id)).toEqual([]);
+    expect(applied.at(-1)).toMatchObject({ status: 'processed', undeliveredEmails: ['key_delivery'] });
+    const listed = await billing.events.list({ undelivered: true, limit: 10 });
+    expect(listed.map((event) => event._id)).toEqual(expect.arrayContaining([checkout.events.at(-1)!.id]));
   });
 });
