@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTION_THRESHOLDS } from '../../lib/abuse/detection-thresholds.js';
 import { evaluateTrialCycling, networkLinkWeight, trialNetworkOf, type TrialProfile } from '../../lib/abuse/evaluate-trial-cycling.js';
 import { normalizeEmail } from '../../lib/abuse/normalize-email.js';
+import { gmailVariant, gmailVariation, personNames as names, shuffle, STUDENT_DOMAINS } from '../support/trial-people.js';
 
 describe('normalizeEmail', () => {
   it.each([
@@ -105,27 +106,6 @@ describe('network links and shared networks', () => {
   });
 });
 
-/** Seeded realistic people: distinct lower-case names, each the start of a mailbox. */
-const names = fc.uniqueArray(fc.stringMatching(/^[a-z]{3,10}$/), { minLength: 11, maxLength: 11 });
-
-/** How one Gmail address is varied: dots after some letters, a +tag, either domain, any case. */
-const gmailVariation = fc.record({
-  dots: fc.uniqueArray(fc.integer({ min: 1, max: 9 }), { maxLength: 3 }),
-  tag: fc.option(fc.stringMatching(/^[a-z0-9]{1,8}$/), { nil: undefined }),
-  domain: fc.constantFrom('gmail.com', 'googlemail.com', 'GMail.com'),
-  upper: fc.boolean(),
-});
-
-/** A variant that Gmail delivers to `name@gmail.com`. */
-function gmailVariant(name: string, { dots, tag, domain, upper }: typeof gmailVariation extends fc.Arbitrary<infer T> ? T : never): string {
-  let local = '';
-  for (const [i, char] of [...name].entries()) local += (dots.includes(i) ? '.' : '') + char;
-  const address = `${local}${tag === undefined ? '' : `+${tag}`}@${domain}`;
-  return upper ? address.toUpperCase() : address;
-}
-
-const STUDENT_DOMAINS = ['student.uni-example.edu', 'gmail.com', 'outlook.com', 'proton.me'];
-
 describe('trial cycling properties', () => {
   const campus = '198.51.100.20';
   const start = Date.UTC(2026, 8, 1, 9);
@@ -210,15 +190,3 @@ describe('trial cycling properties', () => {
     expect(evaluateTrialCycling(ring[4]!, ring, DEFAULT_DETECTION_THRESHOLDS, new Map([['192.0.2.77', 0]]))).toMatchObject({ flagged: true, value: 4, threshold: 3 });
   });
 });
-
-/** A deterministic shuffle (Fisher-Yates with a small LCG), so a failing seed replays. */
-function shuffle<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed >>> 0 || 1;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
