@@ -40,6 +40,15 @@ export interface TrialCyclingWatchOptions {
   readonly maxSightingsPerTrial?: number;
   /** Most later linked trials re-evaluated after one trial's evaluation. Default 50. */
   readonly maxReevaluations?: number;
+  /**
+   * Which of these licenses exist. With it, {@link TrialCyclingWatch.evaluatePending} raises no
+   * signal about a license that does not exist: the license service records a trial before it
+   * writes the license, so a failed write leaves a registration without a license, which is
+   * deleted once `orphanAfterMs` old. Default: every license is taken to exist.
+   */
+  readonly licenseExists?: (licenseIds: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Age of a pending registration without a license after which it is deleted, in ms. Default 600,000. */
+  readonly orphanAfterMs?: number;
 }
 
 /** Sightings of a batch, to store, then to mark as known once everything is stored. */
@@ -55,8 +64,8 @@ export interface PendingSightings {
 export interface PendingEvaluation {
   readonly evaluated: number;
   readonly signals: readonly AbuseSignal[];
-  /** Clears the marks (a trial marked again meanwhile stays pending). */
-  clear(): Promise<void>;
+  /** Clears the marks (a trial marked again meanwhile stays pending); returns how many trials left the queue. */
+  clear(): Promise<number>;
 }
 
 /** Trial registrations, sightings and the census, and the trial-cycling signals they lead to. */
@@ -67,6 +76,8 @@ export class TrialCyclingWatch {
   readonly #censusWindowMs: number;
   readonly #maxSightings: number;
   readonly #maxReevaluations: number;
+  readonly #licenseExists: TrialCyclingWatchOptions['licenseExists'];
+  readonly #orphanAfterMs: number;
   /** `<license>\0<value>` already stored, so a trial validating all day costs one write per new value. */
   readonly #known = new LRUCache<string, true>({ max: 200_000 });
   readonly #perTrial = new LRUCache<string, number>({ max: 50_000 });
@@ -80,6 +91,8 @@ export class TrialCyclingWatch {
     this.#censusWindowMs = options.censusWindowMs ?? 30 * DAY_MS;
     this.#maxSightings = options.maxSightingsPerTrial ?? 50;
     this.#maxReevaluations = options.maxReevaluations ?? 50;
+    this.#licenseExists = options.licenseExists;
+    this.#orphanAfterMs = options.orphanAfterMs ?? 600_000;
     if (!(this.#shared > 0)) throw new Error(`sharedNetworkCustomers must be positive, got ${this.#shared}`);
     if (!(this.#censusWindowMs > 0)) throw new Error(`censusWindowMs must be positive, got ${this.#censusWindowMs}`);
   }
@@ -154,15 +167,23 @@ export class TrialCyclingWatch {
    */
   async evaluatePending(now: Date, limit = 100): Promise<PendingEvaluation> {
     const pending = await this.#store.findPending(limit);
-    const signals = await this.#evaluateWithLater(
-      pending.map(({ profile }) => profile),
+    const exists = this.#licenseExists ?? (async (ids: readonly string[]) => new Set(ids));
+    const present = await exists(pending.map(({ profile }) => profile.licenseId));
+    const live = pending.filter(({ profile }) => present.has(profile.licenseId));
+    // A registration whose license is not there yet may be one whose license is being written: it waits.
+    const orphans = pending.filter(({ profile, pendingSince }) => !present.has(profile.licenseId) && now.getTime() - pendingSince.getTime() >= this.#orphanAfterMs);
+    const raised = await this.#evaluateWithLater(
+      live.map(({ profile }) => profile),
       now,
     );
+    const subjects = await exists(raised.map((signal) => (signal.subject.type === 'license' ? signal.subject.licenseId : '')));
     return {
       evaluated: pending.length,
-      signals,
+      signals: raised.filter((signal) => signal.subject.type === 'license' && subjects.has(signal.subject.licenseId)),
       clear: async () => {
-        for (const { profile, pendingSince } of pending) await this.#store.clearPending(profile.licenseId, pendingSince);
+        for (const { profile, pendingSince } of live) await this.#store.clearPending(profile.licenseId, pendingSince);
+        for (const { profile, pendingSince } of orphans) await this.#store.deleteOrphan(profile.licenseId, pendingSince);
+        return live.length + orphans.length;
       },
     };
   }

@@ -212,6 +212,15 @@ export class MongoTrialRegistrationStore implements TrialRecorder {
     }
   }
 
+  /** Deletes a registration whose license was never written, unless it was marked again since. */
+  async deleteOrphan(licenseId: string, pendingSince: Date): Promise<void> {
+    try {
+      await this.collection.deleteOne({ _id: licenseId, pendingSince });
+    } catch (error) {
+      throw toDatastoreError('delete orphan trial', error);
+    }
+  }
+
   /** Records (network, customer) sightings in the census; a later sighting moves `lastSeenAt` on. */
   async recordCensus(sightings: readonly NetworkCustomerSighting[]): Promise<void> {
     if (sightings.length === 0) return;

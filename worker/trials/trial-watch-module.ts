@@ -40,10 +40,11 @@ export async function sweepPendingTrials(deps: TrialSweepDependencies, now: Date
       await deps.signals.upsert(batch.signals);
       for (const signal of batch.signals) await deps.onSignal?.(signal);
     }
-    await batch.clear();
+    const settled = await batch.clear();
     evaluated += batch.evaluated;
     raised.push(...batch.signals);
-    if (batch.evaluated < deps.batchSize) return { evaluated, signals: raised };
+    // Stop when the queue is empty, or holds only registrations whose license is still being written.
+    if (batch.evaluated < deps.batchSize || settled === 0) return { evaluated, signals: raised };
   }
 }
 
@@ -66,7 +67,10 @@ export function createTrialWatchModule(options: TrialWatchModuleOptions = {}): W
     async start(context: WorkerContext): Promise<RunningTrialWatch> {
       const signals = new MongoSignalStore({ db: context.db });
       await signals.ensureIndexes();
-      const watch = new TrialCyclingWatch({ registrations: context.keyward.trialRegistrations });
+      const watch = new TrialCyclingWatch({
+        registrations: context.keyward.trialRegistrations,
+        licenseExists: async (ids) => new Set((await context.keyward.licenses.getMany(ids)).map((record) => record.license.id)),
+      });
       const deps = {
         watch,
         signals,
