@@ -49,12 +49,25 @@ export interface TrialCyclingWatchOptions {
   readonly licenseExists?: (licenseIds: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Age of a pending registration without a license after which it is deleted, in ms. Default 600,000. */
   readonly orphanAfterMs?: number;
+  /**
+   * Most census pairs written per second, in the background. Default 2,000: real traffic
+   * repeats its (network, customer) pairs day after day, so a flood of new pairs is a burst
+   * or a benchmark, and the census may lag it rather than slow the detector down.
+   */
+  readonly censusWritesPerSecond?: number;
+  /** Called when a background census write fails (its pairs are offered again by later validations). Default: none. */
+  readonly onError?: (error: unknown) => void;
 }
+
+/** Census pairs waiting for the background writer, at most (more are dropped until it catches up). */
+const MAX_QUEUED_CENSUS = 20_000;
+/** Census pairs per background write. */
+const CENSUS_WRITE_BATCH = 2_000;
 
 /** Sightings of a batch, to store, then to mark as known once everything is stored. */
 export interface PendingSightings {
   readonly sightings: readonly TrialSighting[];
-  /** New (network, customer) pairs of the batch, for the census. */
+  /** New (network, customer) pairs of the batch, for the census (written in the background by {@link TrialCyclingWatch.observe}). */
   readonly census: readonly NetworkCustomerSighting[];
   /** Remembers the sightings so later batches do not write them again. */
   commit(): void;
@@ -83,6 +96,12 @@ export class TrialCyclingWatch {
   readonly #perTrial = new LRUCache<string, number>({ max: 50_000 });
   /** `<network>\0<customer>\0<day>` already in the census: one write per pair per day and process. */
   readonly #censused = new LRUCache<string, true>({ max: 500_000 });
+  /** Census pairs queued for the background writer, by the same key. */
+  readonly #censusQueue = new Map<string, NetworkCustomerSighting>();
+  /** The background census write in flight (including its pause), or null. */
+  #censusWrite: Promise<void> | null = null;
+  readonly #censusRate: number;
+  readonly #onError: (error: unknown) => void;
 
   constructor(options: TrialCyclingWatchOptions) {
     this.#store = options.registrations;
@@ -93,6 +112,9 @@ export class TrialCyclingWatch {
     this.#maxReevaluations = options.maxReevaluations ?? 50;
     this.#licenseExists = options.licenseExists;
     this.#orphanAfterMs = options.orphanAfterMs ?? 600_000;
+    this.#censusRate = options.censusWritesPerSecond ?? 2_000;
+    this.#onError = options.onError ?? (() => undefined);
+    if (!(this.#censusRate > 0)) throw new Error(`censusWritesPerSecond must be positive, got ${this.#censusRate}`);
     if (!(this.#shared > 0)) throw new Error(`sharedNetworkCustomers must be positive, got ${this.#shared}`);
     if (!(this.#censusWindowMs > 0)) throw new Error(`censusWindowMs must be positive, got ${this.#censusWindowMs}`);
   }
@@ -113,7 +135,7 @@ export class TrialCyclingWatch {
       if (event.licenseId === null) continue;
       const license = facts.get(event.licenseId);
       if (!license) continue;
-      if (event.ip !== null) this.#census(census, license, event.ip, event.at);
+      this.#census(census, license, event.ip, event.at);
       if (license.trialStartedAt === null) continue;
       for (const [kind, value] of [['device', event.fingerprint], ['ip', event.ip]] as const) {
         if (value === null) continue;
@@ -146,14 +168,16 @@ export class TrialCyclingWatch {
       commit: () => {
         for (const mark of marks) this.#known.set(mark, true);
         for (const [licenseId, used] of counts) this.#perTrial.set(licenseId, used);
-        for (const key of census.keys()) this.#censused.set(key, true);
       },
     };
   }
 
-  /** Stores sightings and census pairs, and evaluates the trials sighted; returns the flagged ones' signals. */
+  /**
+   * Queues the census pairs for the background writer, stores the sightings and evaluates the
+   * trials sighted; returns the flagged ones' signals.
+   */
   async observe(pending: PendingSightings, now: Date): Promise<AbuseSignal[]> {
-    await this.#store.recordCensus(pending.census);
+    this.#queueCensus(pending.census);
     if (pending.sightings.length === 0) return [];
     await this.#store.addSightings(pending.sightings);
     const profiles = await this.#store.getMany(pending.sightings.map((sighting) => sighting.licenseId));
@@ -188,6 +212,11 @@ export class TrialCyclingWatch {
     };
   }
 
+  /** Resolves once every census pair queued so far is written (or its write failed). */
+  async flushCensus(): Promise<void> {
+    while (this.#censusWrite) await this.#censusWrite;
+  }
+
   /** Deletes census pairs older than the census window (run daily). */
   async pruneCensus(now: Date): Promise<number> {
     return this.#store.deleteCensusBefore(new Date(now.getTime() - this.#censusWindowMs));
@@ -203,9 +232,38 @@ export class TrialCyclingWatch {
     const network = trialNetworkOf(ip);
     const customerId = trialCustomerOf(license.licenseId, license.customerId);
     const key = `${network}\u0000${customerId}\u0000${Math.floor(at / DAY_MS)}`;
-    if (this.#censused.has(key)) return;
+    if (this.#censused.has(key) || this.#censusQueue.has(key)) return;
     const known = into.get(key);
     if (!known || known.seenAt.getTime() < at) into.set(key, { network, customerId, seenAt: new Date(at) });
+  }
+
+  #queueCensus(pairs: readonly NetworkCustomerSighting[]): void {
+    for (const pair of pairs) {
+      if (this.#censusQueue.size >= MAX_QUEUED_CENSUS) break;
+      this.#censusQueue.set(`${pair.network}\u0000${pair.customerId}\u0000${Math.floor(pair.seenAt.getTime() / DAY_MS)}`, pair);
+    }
+    this.#writeCensus();
+  }
+
+  /** Writes queued pairs, one bulk write at a time, paced to `censusWritesPerSecond`; off the batch's path. */
+  #writeCensus(): void {
+    if (this.#censusWrite || this.#censusQueue.size === 0) return;
+    const taken = [...this.#censusQueue.entries()].slice(0, CENSUS_WRITE_BATCH);
+    for (const [key] of taken) this.#censusQueue.delete(key);
+    this.#censusWrite = this.#store
+      .recordCensus(taken.map(([, pair]) => pair))
+      .then(
+        () => {
+          for (const [key] of taken) this.#censused.set(key, true);
+        },
+        // Not marked: a later validation of the same pair offers it again.
+        (error: unknown) => this.#onError(error),
+      )
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, (taken.length / this.#censusRate) * 1_000).unref()))
+      .finally(() => {
+        this.#censusWrite = null;
+        this.#writeCensus();
+      });
   }
 
   /** Evaluates `trials`, then the later trials linked to each (once each); one signal per flagged trial. */

@@ -59,6 +59,7 @@ async function campusBackground(watch: TrialCyclingWatch, count: number): Promis
   const pending = watch.collect(streamEntries(events), facts);
   await watch.observe(pending, NOW);
   pending.commit();
+  await watch.flushCensus();
 }
 
 interface Trial {

@@ -65,6 +65,8 @@ describe('trials from the admin API', () => {
       for (let i = 0; i < 30; i++) paid.push(await admin({ planId: 'open', customerId: `cus_campus_${i}`, periodEndsAt: new Date(Date.now() + 365 * 86_400_000).toISOString() }));
       await sendValidations(server.url, paid.flatMap((license) => [{ key: license.key, ip: CAMPUS }, { key: license.key, ip: CAMPUS }]));
       await drain();
+      // The detector writes the census in the background, paced: wait until it holds the campus.
+      await waitFor(async () => (await worker.context.keyward.trialRegistrations.census.countDocuments({ network: CAMPUS })) === 30, 'the campus census');
 
       // Five students start trials from campus, each with their own mailbox and laptop.
       const students: { id: string; key: string }[] = [];
@@ -120,6 +122,14 @@ describe('trials from the admin API', () => {
     }
   });
 });
+
+async function waitFor(done: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} was not written within ${WAIT_LIMIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 async function waitForDrain(redis: Parameters<typeof readStreamLag>[0], streamKeys: readonly string[]): Promise<void> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
