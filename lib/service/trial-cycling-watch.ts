@@ -50,7 +50,7 @@ export interface TrialCyclingWatchOptions {
   /** Age of a pending registration without a license after which it is deleted, in ms. Default 600,000. */
   readonly orphanAfterMs?: number;
   /**
-   * Most census pairs written per second, in the background. Default 2,000: real traffic
+   * Most census pairs written per second, in the background. Default 500: real traffic
    * repeats its (network, customer) pairs day after day, so a flood of new pairs is a burst
    * or a benchmark, and the census may lag it rather than slow the detector down.
    */
@@ -59,16 +59,16 @@ export interface TrialCyclingWatchOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** Census pairs waiting for the background writer, at most (more are dropped until it catches up). */
-const MAX_QUEUED_CENSUS = 20_000;
+/** Census pairs waiting for the background writer, at most (more are not even looked at until it catches up). */
+const MAX_QUEUED_CENSUS = 10_000;
 /** Census pairs per background write. */
-const CENSUS_WRITE_BATCH = 2_000;
+const CENSUS_WRITE_BATCH = 200;
 
 /** Sightings of a batch, to store, then to mark as known once everything is stored. */
 export interface PendingSightings {
   readonly sightings: readonly TrialSighting[];
-  /** New (network, customer) pairs of the batch, for the census (written in the background by {@link TrialCyclingWatch.observe}). */
-  readonly census: readonly NetworkCustomerSighting[];
+  /** New (network, customer) pairs of the batch by `<ip>\0<license>`, for the census (written in the background by {@link TrialCyclingWatch.observe}). */
+  readonly census: ReadonlyMap<string, NetworkCustomerSighting>;
   /** Remembers the sightings so later batches do not write them again. */
   commit(): void;
 }
@@ -94,9 +94,12 @@ export class TrialCyclingWatch {
   /** `<license>\0<value>` already stored, so a trial validating all day costs one write per new value. */
   readonly #known = new LRUCache<string, true>({ max: 200_000 });
   readonly #perTrial = new LRUCache<string, number>({ max: 50_000 });
-  /** `<network>\0<customer>\0<day>` already in the census: one write per pair per day and process. */
-  readonly #censused = new LRUCache<string, true>({ max: 500_000 });
-  /** Census pairs queued for the background writer, by the same key. */
+  /**
+   * `<ip>\0<license>` → the UTC day it was last written to the census (or queued): one write per
+   * pair per day and process, and a repeat costs one lookup, before any address is parsed.
+   */
+  readonly #censused = new LRUCache<string, number>({ max: 500_000 });
+  /** Census pairs queued for the background writer, by `<ip>\0<license>`. */
   readonly #censusQueue = new Map<string, NetworkCustomerSighting>();
   /** The background census write in flight (including its pause), or null. */
   #censusWrite: Promise<void> | null = null;
@@ -112,7 +115,7 @@ export class TrialCyclingWatch {
     this.#maxReevaluations = options.maxReevaluations ?? 50;
     this.#licenseExists = options.licenseExists;
     this.#orphanAfterMs = options.orphanAfterMs ?? 600_000;
-    this.#censusRate = options.censusWritesPerSecond ?? 2_000;
+    this.#censusRate = options.censusWritesPerSecond ?? 500;
     this.#onError = options.onError ?? (() => undefined);
     if (!(this.#censusRate > 0)) throw new Error(`censusWritesPerSecond must be positive, got ${this.#censusRate}`);
     if (!(this.#shared > 0)) throw new Error(`sharedNetworkCustomers must be positive, got ${this.#shared}`);
@@ -135,7 +138,8 @@ export class TrialCyclingWatch {
       if (event.licenseId === null) continue;
       const license = facts.get(event.licenseId);
       if (!license) continue;
-      this.#census(census, license, event.ip, event.at);
+      // A flood of new pairs fills the queue: then the census is not even looked at, so it costs the batch nothing.
+      if (this.#censusQueue.size + census.size < MAX_QUEUED_CENSUS) this.#census(census, license, event.ip, event.at);
       if (license.trialStartedAt === null) continue;
       for (const [kind, value] of [['device', event.fingerprint], ['ip', event.ip]] as const) {
         if (value === null) continue;
@@ -164,7 +168,7 @@ export class TrialCyclingWatch {
     }));
     return {
       sightings,
-      census: [...census.values()],
+      census,
       commit: () => {
         for (const mark of marks) this.#known.set(mark, true);
         for (const [licenseId, used] of counts) this.#perTrial.set(licenseId, used);
@@ -229,18 +233,18 @@ export class TrialCyclingWatch {
   }
 
   #census(into: Map<string, NetworkCustomerSighting>, license: LicenseFacts, ip: string, at: number): void {
-    const network = trialNetworkOf(ip);
-    const customerId = trialCustomerOf(license.licenseId, license.customerId);
-    const key = `${network}\u0000${customerId}\u0000${Math.floor(at / DAY_MS)}`;
-    if (this.#censused.has(key) || this.#censusQueue.has(key)) return;
-    const known = into.get(key);
-    if (!known || known.seenAt.getTime() < at) into.set(key, { network, customerId, seenAt: new Date(at) });
+    const key = `${ip}\u0000${license.licenseId}`;
+    const day = Math.floor(at / DAY_MS);
+    if (this.#censused.get(key) === day) return;
+    const queued = this.#censusQueue.get(key) ?? into.get(key);
+    if (queued && Math.floor(queued.seenAt.getTime() / DAY_MS) >= day) return;
+    into.set(key, { network: trialNetworkOf(ip), customerId: trialCustomerOf(license.licenseId, license.customerId), seenAt: new Date(at) });
   }
 
-  #queueCensus(pairs: readonly NetworkCustomerSighting[]): void {
-    for (const pair of pairs) {
+  #queueCensus(pairs: ReadonlyMap<string, NetworkCustomerSighting>): void {
+    for (const [key, pair] of pairs) {
       if (this.#censusQueue.size >= MAX_QUEUED_CENSUS) break;
-      this.#censusQueue.set(`${pair.network}\u0000${pair.customerId}\u0000${Math.floor(pair.seenAt.getTime() / DAY_MS)}`, pair);
+      this.#censusQueue.set(key, pair);
     }
     this.#writeCensus();
   }
@@ -254,7 +258,7 @@ export class TrialCyclingWatch {
       .recordCensus(taken.map(([, pair]) => pair))
       .then(
         () => {
-          for (const [key] of taken) this.#censused.set(key, true);
+          for (const [key, pair] of taken) this.#censused.set(key, Math.floor(pair.seenAt.getTime() / DAY_MS));
         },
         // Not marked: a later validation of the same pair offers it again.
         (error: unknown) => this.#onError(error),

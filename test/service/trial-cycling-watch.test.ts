@@ -192,6 +192,24 @@ describe('TrialCyclingWatch on MongoDB', () => {
     expect(verdict).toMatchObject({ flagged: false, linked: [{ sharedBy: ['ip'], weight: 0.11 }, {}, {}, {}] });
   });
 
+  it('looks at no more new census pairs than its queue holds (10,000), writes them in the background, and takes the rest later', async () => {
+    const registrations = new MongoTrialRegistrationStore({ db, collectionPrefix: `${uniqueName('t')}_` });
+    await registrations.ensureIndexes();
+    const watch = new TrialCyclingWatch({ registrations, censusWritesPerSecond: 1_000_000 });
+    const facts = new Map(Array.from({ length: 12_000 }, (_, i) => [`lic_${i}`, factsOf(`lic_${i}`, `cus_${i}`)] as const));
+    const events = [...facts.keys()].map((licenseId, i) => validationEvent(licenseId, START, { ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }));
+    const first = watch.collect(streamEntries(events), facts);
+    expect(first.census.size).toBe(10_000);
+    await watch.observe(first, NOW);
+    await watch.flushCensus();
+    expect(await registrations.census.countDocuments({})).toBe(10_000);
+    const second = watch.collect(streamEntries(events), facts);
+    expect(second.census.size).toBe(2_000);
+    await watch.observe(second, NOW);
+    await watch.flushCensus();
+    expect(await registrations.census.countDocuments({})).toBe(12_000);
+  });
+
   it('forgets census entries older than its window', async () => {
     const { registrations, watch } = await startWatch();
     await campusBackground(watch, 3);
