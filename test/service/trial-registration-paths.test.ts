@@ -82,6 +82,31 @@ describe('createKeyward: issuing trials', () => {
   });
 });
 
+describe('createKeyward: e-mail variants across trials', () => {
+  it('links trials issued under Gmail variants once the trial watch sweeps, and leaves other people alone', async () => {
+    const variants = ['ada.lovelace@gmail.com', 'adalovelace+2@googlemail.com', 'Ada.Love.Lace+x@GMAIL.com'];
+    const ids: string[] = [];
+    for (const [i, email] of variants.entries()) {
+      fixture.setNow(`2026-09-0${1 + i}T09:00:00.000Z`);
+      const issued = await fixture.keyward.licenses.issue({ planId: 'pro', trial: true, email });
+      if (!issued.ok) throw new Error('not issued');
+      ids.push(issued.value.record.license.id);
+    }
+    const other = await fixture.keyward.licenses.issue({ planId: 'pro', trial: true, email: 'grace.hopper@gmail.com' });
+    if (!other.ok) throw new Error('not issued');
+    const watch = new TrialCyclingWatch({
+      registrations: fixture.keyward.trialRegistrations,
+      licenseExists: async (licenseIds) => new Set((await fixture.keyward.licenses.getMany(licenseIds)).map((record) => record.license.id)),
+    });
+    const swept = await sweepPendingTrials({ watch, signals: { upsert: async () => undefined }, batchSize: 100 }, new Date('2026-09-05T00:00:00.000Z'));
+    expect(swept.evaluated).toBe(4);
+    expect(swept.signals.map((signal) => [signal.subject.type === 'license' ? signal.subject.licenseId : '', signal.value]).sort()).toEqual([
+      [ids[1], 1],
+      [ids[2], 2],
+    ]);
+  });
+});
+
 describe('LicenseService with a failing trial recorder', () => {
   const failing = (where: 'register' | 'addSightings'): TrialRecorder & { errors: unknown[] } => ({
     errors: [],
