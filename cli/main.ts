@@ -149,15 +149,17 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
     .option('--count <n>', 'how many', integerIn(1, 100_000), 1)
     .option('--trial', "issue trial keys of the plan's trial days")
     .option('--customer <customerId>', 'customer the licenses belong to')
+    .option('--email <address>', "the customer's e-mail, recorded with trials for trial-cycling checks", emailAddress)
     .option('--period-days <days>', 'paid period from now (default: perpetual)', integerIn(1, 36_500))
     .option('--out <file>', 'CSV file for the keys (created, never overwritten)')
-    .action((options: { plan: string; count: number; trial?: true; customer?: string; periodDays?: number; out?: string }) =>
+    .action((options: { plan: string; count: number; trial?: true; customer?: string; email?: string; periodDays?: number; out?: string }) =>
       run((ctx) =>
         createLicenses(ctx, {
           planId: options.plan,
           count: options.count,
           trial: options.trial === true,
           ...(options.customer === undefined ? {} : { customerId: options.customer }),
+          ...(options.email === undefined ? {} : { email: options.email }),
           ...(options.periodDays === undefined ? {} : { periodDays: options.periodDays }),
           ...(options.out === undefined ? {} : { outFile: resolve(io.cwd, options.out) }),
         }),

@@ -91,7 +91,11 @@ export {
 export { evaluateKeyGuessing, type KeyGuessingWindow } from './abuse/evaluate-key-guessing.js';
 export {
   evaluateTrialCycling,
+  networkLinkWeight,
+  trialNetworkOf,
+  SHARED_NETWORK_CUSTOMERS,
   TRIAL_LOOKBACK_MS,
+  type TrialCyclingThresholds,
   type TrialProfile,
   type TrialLink,
   type LinkedCustomer,
@@ -102,7 +106,7 @@ export { networkOf } from './abuse/network-of.js';
 export { addressScopeOf, type AddressScope } from './abuse/address-scope.js';
 export { signalIdOf } from './abuse/signal-id.js';
 export { SIGNAL_KINDS, type AbuseSignal, type SignalKind, type SignalSubject, type SignalEvidence, type CountedValue } from './abuse/abuse-signal.js';
-export type { TrialRegistration } from './abuse/trial-registration.js';
+export { trialCustomerOf, type TrialRecorder, type TrialRegistration, type TrialSighting } from './abuse/trial-registration.js';
 export {
   HANDLED_STRIPE_EVENTS,
   type BillingEvent,

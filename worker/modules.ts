@@ -7,6 +7,7 @@ import { billingModule } from './billing/billing-module.js';
 import { casesModule } from './cases/cases-module.js';
 import { mailModule } from './mail/mail-module.js';
 import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
+import { createTrialWatchModule } from './trials/trial-watch-module.js';
 import type { WorkerModule } from './worker-module.js';
 
 /**
@@ -23,5 +24,7 @@ export const WORKER_MODULES: readonly WorkerModule[] = [
   createAbuseDetectorModule({ registry: WORKER_METRICS_REGISTRY }),
   mailModule,
   billingModule,
+  // After cases: it reports signals to hooks.onSignal.
+  createTrialWatchModule(),
   createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];

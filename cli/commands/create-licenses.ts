@@ -19,6 +19,8 @@ export interface CreateLicensesOptions {
   /** Issue trial keys of the plan's trial days. Default false. */
   readonly trial?: boolean;
   readonly customerId?: string;
+  /** The customer's e-mail, recorded with trials for trial-cycling checks. Default: the customer's stored e-mail. */
+  readonly email?: string;
   /** Paid period from now, in days. Default: perpetual (ignored for trials). */
   readonly periodDays?: number;
   /** CSV file for the keys: created with mode 0600, never overwritten. Default: CSV on stdout. */
@@ -90,6 +92,7 @@ export async function createLicenses(ctx: CliContext, options: CreateLicensesOpt
           planId: options.planId,
           ...(options.trial === undefined ? {} : { trial: options.trial }),
           ...(options.customerId === undefined ? {} : { customerId: options.customerId }),
+          ...(options.email === undefined ? {} : { email: options.email }),
           ...(options.periodDays === undefined ? {} : { periodEndsAt: new Date(now.getTime() + options.periodDays * DAY_MS) }),
           cause: { actor: ctx.actor },
         },

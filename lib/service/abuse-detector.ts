@@ -93,8 +93,7 @@ export class AbuseDetector implements EventBatchProcessor {
 
   /** For the `onTrialStarted` hook: stores the trial (idempotent) and flags it if it cycles. */
   async registerTrial(registration: TrialRegistration): Promise<void> {
-    const signal = await this.#trials.register(registration, this.#clock());
-    if (signal) await this.#store([signal]);
+    await this.#store(await this.#trials.register(registration, this.#clock()));
   }
 
   async process(partition: number, entries: readonly StreamEntry[]): Promise<void> {

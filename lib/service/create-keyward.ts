@@ -10,13 +10,16 @@ import type { ValidationEvent } from '../events/validation-event.js';
 import { createKeyCipher } from '../keys/key-cipher.js';
 import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
 import { loadPlanCatalogue, type PlanCatalogue } from '../plans/plan-catalogue.js';
+import { MongoCustomerStore } from '../store/mongo-customer-store.js';
 import { MongoLicenseStore } from '../store/mongo-license-store.js';
+import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-store.js';
 import { RedisInvalidationBus } from '../store/redis-invalidation-bus.js';
 import { RedisUsageStore } from '../store/redis-usage-store.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { LicenseCache } from './license-cache.js';
 import { LicenseService } from './license-service.js';
 import { TokenSigner } from './token-signer.js';
+import { createTrialRecorder } from './trial-recorder.js';
 import { UsageCounter } from './usage-counter.js';
 import { ValidationService } from './validation-service.js';
 
@@ -69,6 +72,11 @@ export interface Keyward {
   readonly usage: UsageCounter;
   readonly plans: PlanCatalogue;
   readonly keyTypes: KeyTypeSet;
+  /**
+   * Trials issued through `licenses` (admin API, CLI, this library) and what their activations
+   * show, marked pending until a worker's trial watch evaluates them (docs/abuse-detection.md).
+   */
+  readonly trialRegistrations: MongoTrialRegistrationStore;
   /** Flushes quota counts and unsubscribes (does not close the clients it was given). */
   close(): Promise<void>;
 }
@@ -88,6 +96,9 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
     ...(options.collectionPrefix === undefined ? {} : { collectionPrefix: options.collectionPrefix }),
   });
   await store.ensureIndexes();
+  const collections = { db: options.db, ...(options.collectionPrefix === undefined ? {} : { collectionPrefix: options.collectionPrefix }) };
+  const trialRegistrations = new MongoTrialRegistrationStore(collections);
+  await trialRegistrations.ensureIndexes();
   const cache = new LicenseCache({
     load: async (digest) => (await store.findByDigest(digest))?.license ?? null,
     ...options.cache,
@@ -111,6 +122,8 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
     clock,
     digestSecret: options.secrets.digest,
     keyCipher: createKeyCipher(options.secrets.encryption),
+    trials: createTrialRecorder({ registrations: trialRegistrations, customers: new MongoCustomerStore(collections) }),
+    onError,
     onChange: (digest) => {
       cache.invalidate(digest);
       bus?.publish(digest);
@@ -133,6 +146,7 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
     usage,
     plans,
     keyTypes,
+    trialRegistrations,
     async close() {
       await usage.close();
       await bus?.close();

@@ -13,8 +13,10 @@ import { DEFAULT_KEY_TYPES, type KeyTypeSet } from '../keys/key-type.js';
 import { maskKey } from '../keys/mask-key.js';
 import { parseKey, type MalformedKey } from '../keys/parse-key.js';
 import { applyCommand } from '../lifecycle/apply-command.js';
+import { trialCustomerOf, type TrialRecorder, type TrialRegistration } from '../abuse/trial-registration.js';
 import type { Cause, LicenseCommand } from '../lifecycle/commands.js';
 import { issueLicense } from '../lifecycle/issue-license.js';
+import type { License } from '../lifecycle/license.js';
 import type { LifecycleRefusal } from '../lifecycle/outcome.js';
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
 import { describeUnknownPlan } from '../plans/unknown-plan.js';
@@ -37,6 +39,18 @@ export interface LicenseServiceOptions {
   readonly onChange?: (keyDigest: string) => void;
   /** Tries of one command against concurrent writers before giving up. Default 50. */
   readonly maxAttempts?: number;
+  /**
+   * Where new trials (and what their activations show) are recorded for the trial-cycling
+   * rule, whichever path issues them. Default: none (createKeyward wires the MongoDB store).
+   */
+  readonly trials?: TrialRecorder;
+  /** Called when recording an activation's sighting fails (the activation itself stands). Default: none. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Where a client command came from: the customer's own address, recorded for trial licenses. */
+export interface ClientOrigin {
+  readonly ip: string | null;
 }
 
 /** What issuing a license needs. */
@@ -49,6 +63,8 @@ export interface IssueRequest {
   readonly trialEndsAt?: Date;
   readonly periodEndsAt?: Date | null;
   readonly stripeSubscriptionId?: string | null;
+  /** The customer's e-mail: recorded with a trial for trial-cycling checks (not on the license). */
+  readonly email?: string | null;
   readonly cause?: Cause;
 }
 
@@ -93,6 +109,8 @@ export class LicenseService {
   readonly #clock: () => Date;
   readonly #onChange: (keyDigest: string) => void;
   readonly #maxAttempts: number;
+  readonly #trials: TrialRecorder | undefined;
+  readonly #onError: (error: unknown) => void;
 
   constructor(options: LicenseServiceOptions) {
     this.#store = options.store;
@@ -103,6 +121,8 @@ export class LicenseService {
     this.#clock = options.clock ?? (() => new Date());
     this.#onChange = options.onChange ?? (() => undefined);
     this.#maxAttempts = options.maxAttempts ?? 50;
+    this.#trials = options.trials;
+    this.#onError = options.onError ?? (() => undefined);
     if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1) throw new ConfigurationError('maxAttempts', 'must be a positive integer');
   }
 
@@ -162,6 +182,15 @@ export class LicenseService {
         };
         batch.push({ issued: { record, key }, audit: outcome.audit });
       }
+      // Recorded before the licenses exist, so no trial key leaves without its registration; a
+      // failed insert leaves a registration of a license that never was, which links nothing new.
+      const trials = batch.filter(({ issued: { record } }) => isTrial(record.license));
+      if (this.#trials && trials.length > 0) {
+        await this.#trials.register(
+          trials.map(({ issued: { record } }) => trialRegistrationOf(record, request.email ?? null)),
+          now,
+        );
+      }
       await this.#store.insertMany(batch.map(({ issued: { record }, audit }) => ({ record, audit })));
       for (const { issued: item } of batch) {
         issued.push(item);
@@ -179,11 +208,37 @@ export class LicenseService {
   }
 
   /** Applies a lifecycle command to the license of a key as typed by a client. */
-  async applyByKey(key: unknown, command: LicenseCommand): Promise<ServiceResult<LicenseRecord> | { ok: false; refusal: MalformedKey }> {
+  /**
+   * Applies a lifecycle command to the license of a key as typed by a client. An activation of a
+   * trial license records its machine fingerprint and the client's address (`origin`) for the
+   * trial-cycling rule.
+   */
+  async applyByKey(
+    key: unknown,
+    command: LicenseCommand,
+    origin?: ClientOrigin,
+  ): Promise<ServiceResult<LicenseRecord> | { ok: false; refusal: MalformedKey }> {
     const parsed = parseKey(key, this.#keyTypes);
     if (!parsed.ok) return { ok: false, refusal: parsed.error };
     const digest = this.digestOf(parsed.key);
-    return this.#applyWithRetry(() => this.#store.findByDigest(digest), command, 'this key');
+    const result = await this.#applyWithRetry(() => this.#store.findByDigest(digest), command, 'this key');
+    if (result.ok && command.type === 'activate') await this.#recordActivation(result.value.license, command, origin?.ip ?? null);
+    return result;
+  }
+
+  async #recordActivation(license: License, command: Extract<LicenseCommand, { type: 'activate' }>, ip: string | null): Promise<void> {
+    if (!this.#trials || !isTrial(license)) return;
+    const devices = command.kind === 'machine' ? [command.value] : [];
+    if (devices.length === 0 && ip === null) return;
+    try {
+      await this.#trials.addSightings(
+        [{ licenseId: license.id, customerId: trialCustomerOf(license.id, license.customerId), startedAt: license.createdAt, deviceFingerprints: devices, ips: ip === null ? [] : [ip] }],
+        this.#clock(),
+      );
+    } catch (error) {
+      // The seat is bound; the trial's validations will show the same device and address to the worker.
+      this.#onError(error);
+    }
   }
 
   async get(licenseId: string): Promise<LicenseRecord | null> {
@@ -230,4 +285,23 @@ export class LicenseService {
     }
     throw new ConcurrencyError(what);
   }
+}
+
+/** A trial license: the trial flag, or a trial key type (as the abuse detector reads it). */
+function isTrial(license: License): boolean {
+  return license.trial !== null || license.keyType === 'trial';
+}
+
+function trialRegistrationOf(record: LicenseRecord, email: string | null): TrialRegistration {
+  const { license } = record;
+  return {
+    licenseId: license.id,
+    customerId: trialCustomerOf(license.id, license.customerId),
+    email,
+    cardFingerprint: null,
+    deviceFingerprint: null,
+    ip: null,
+    stripeSubscriptionId: record.stripeSubscriptionId,
+    startedAt: license.createdAt,
+  };
 }

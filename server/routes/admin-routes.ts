@@ -106,6 +106,8 @@ export function addAdminRoutes(router: Router, options: AdminRoutesOptions): voi
       ...(body.customerId === undefined ? {} : { customerId: body.customerId }),
       ...(body.trial === undefined ? {} : { trial: body.trial }),
       ...(body.periodEndsAt === undefined ? {} : { periodEndsAt: new Date(body.periodEndsAt) }),
+      // Recorded with trials for trial-cycling checks (the operator's own address is not the customer's).
+      ...(body.email === undefined ? {} : { email: body.email }),
       cause: causeOf(ctx),
     });
     if (!result.ok) refusalError(result.refusal);

@@ -35,7 +35,7 @@ export const issueLicensesBody = z.strictObject({
     .email()
     .max(254)
     .optional()
-    .describe('E-mail each new key to this address (queued in the outbox; at most 100 licenses per request).'),
+    .describe('E-mail each new key to this address (queued in the outbox; at most 100 licenses per request). Recorded with trials for trial-cycling checks.'),
 }).refine((body) => body.email === undefined || body.count <= MAX_EMAILED_LICENSES, {
   path: ['count'],
   message: `at most ${MAX_EMAILED_LICENSES} licenses can be e-mailed in one request`,

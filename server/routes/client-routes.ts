@@ -66,7 +66,7 @@ export function addClientRoutes(router: Router, options: ClientRoutesOptions): v
       value,
       ...(body.label === undefined ? {} : { label: body.label }),
       cause: { actor: 'client', ref: String(ctx.state['requestId']) },
-    });
+    }, { ip: context.ip });
     if (result.ok) {
       const activation = result.value.license.activations.at(-1);
       ctx.body = { activated: true, alreadyActive: false, activationId: activation?.id ?? null, licenseId: result.value.license.id };

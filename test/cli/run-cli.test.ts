@@ -76,9 +76,27 @@ describe('runCli', () => {
     expect(JSON.parse(again.err)).toEqual({ error: { code: 'ALREADY_REVOKED', message: expect.any(String) } });
   });
 
+  it('records trials it issues for trial-cycling checks, with the e-mail given', async () => {
+    const env = environment();
+    const cli = bufferedIo(env);
+    const created = await cli.run('licenses', 'create', '--plan', 'starter', '--trial', '--count', '2', '--email', 'Jane.Doe+cli@googlemail.com');
+    expect(created.code).toBe(0);
+    const ids = created.out.trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[0]!);
+    const client = await new MongoClient(mongoUrl()).connect();
+    try {
+      const stored = await client.db(env['MONGODB_DB']).collection('trial_registrations').find({}).sort({ _id: 1 }).toArray();
+      expect(stored.map(({ _id, customerId, emailNormalized, pendingSince }) => ({ _id, customerId, emailNormalized, pending: pendingSince instanceof Date }))).toEqual(
+        ids.sort().map((id) => ({ _id: id, customerId: `license:${id}`, emailNormalized: 'janedoe@gmail.com', pending: true })),
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
   it.each([
     [['licenses', 'create', '--plan', 'pro', '--count', 'many']],
     [['licenses', 'create', '--plan', 'pro', '--count', '0']],
+    [['licenses', 'create', '--plan', 'pro', '--trial', '--email', 'not-an-address']],
     [['licenses', 'create']],
     [['licenses', 'revoke', 'lic_1', '--reason', 'bored']],
     [['licenses', 'renew', 'lic_1', '--until', 'soon']],

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 
 import type { AbuseSignal } from '../../lib/abuse/abuse-signal.js';
+import { trialCustomerOf } from '../../lib/abuse/trial-registration.js';
 import { decideBillingActions, type BillingEffect } from '../../lib/billing/decide-billing-actions.js';
 import { latestSnapshot } from '../../lib/billing/subscription-history.js';
 import type { SubscriptionState } from '../../lib/billing/subscription-state.js';
@@ -130,6 +131,7 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
           keyType: change.keyType,
           customerId: customer?._id ?? null,
           stripeSubscriptionId: subscriptionId,
+          email: customer?.email ?? state.email,
           ...(change.trialEndsAt === null ? { periodEndsAt: change.periodEndsAt } : { trial: true, trialEndsAt: change.trialEndsAt }),
           cause: { actor: 'stripe', ref },
         });
@@ -177,7 +179,7 @@ async function reportTrial(deps: ReconcileDependencies, state: SubscriptionState
   try {
     await hook({
       licenseId: license.id,
-      customerId: license.customerId ?? '',
+      customerId: trialCustomerOf(license.id, license.customerId),
       email,
       cardFingerprint,
       deviceFingerprint: null,

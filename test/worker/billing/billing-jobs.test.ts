@@ -10,7 +10,8 @@ import { redisUrl } from '../../setup/services.js';
 async function failedState(queue: Queue, id: string): Promise<Job> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const job = await queue.getJob(id);
-    if (job && (await job.getState()) === 'failed') return job;
+    // Read again once failed: the copy read before the failure holds the attempts made before it.
+    if (job && (await job.getState()) === 'failed') return (await queue.getJob(id)) ?? job;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`job ${id} did not fail`);
