@@ -81,22 +81,25 @@ describe('AbuseDetector', () => {
     expect(reported.map((s) => s.id)).toContain(signal!.id);
   });
 
-  it('flags a burst of 3,000 validations in an hour from 300 IPs as velocity', async () => {
+  it('flags a burst of 3,000 validations in an hour from 300 IPs as velocity, in each sliding hour it overflows', async () => {
     const licenseId = await issue('open');
     const events = Array.from({ length: 3000 }, (_, i) => validationEvent(licenseId, HOUR + i * 1000, { ip: `81.${2 + (i % 3)}.${i % 100}.9`, fingerprint: `fp_${i % 40}` }));
     await processInBatches(events);
 
-    const [signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
+    // 09:00-10:00 holds all 3,000; 09:30-10:30 the last 1,200 (past the threshold on its own).
+    const [later, signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
     expect(others).toEqual([]);
     expect(signal).toMatchObject({ value: 3000, threshold: 1000, window: { start: new Date(HOUR), end: new Date(HOUR + 3_600_000) } });
-    expect(signal!.evidence.details).toMatchObject({ validations: 3000, distinctIps: 300 });
+    expect(signal!.evidence.details).toEqual({ validations: 3000, distinctIps: 300, validationsFromIpsPastCap: 0 });
     expect(signal!.evidence.fingerprints).toHaveLength(20);
     expect(signal!.evidence.topIps).toHaveLength(20);
     expect(signal!.evidence.topIps![0]).toEqual({ value: '81.2.0.9', count: 10 });
+    expect(signal!.evidence.firstSeen).toEqual(new Date(HOUR));
     expect(signal!.evidence.lastSeen).toEqual(new Date(HOUR + 2_999_000));
+    expect(later).toMatchObject({ value: 1200, window: { start: new Date(HOUR + 1_800_000) } });
   });
 
-  it('flags a burst straddling the hour boundary, measured over the last hour', async () => {
+  it('flags a burst straddling the hour boundary whole, in the hour that starts at the half hour', async () => {
     const licenseId = await issue('open');
     const start = HOUR + 40 * 60_000; // 09:40 to 10:20, 800 validations on each side of 10:00
     const events = Array.from({ length: 1600 }, (_, i) => validationEvent(licenseId, start + i * 1500, { ip: `81.2.${i % 200}.9` }));
@@ -104,10 +107,8 @@ describe('AbuseDetector', () => {
 
     const [signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
     expect(others).toEqual([]);
-    expect(signal).toMatchObject({ window: { start: new Date(HOUR + 3_600_000) }, threshold: 1000 });
-    expect(signal!.value).toBeGreaterThan(1000);
-    expect(signal!.evidence.details).toMatchObject({ previousHourValidations: 800 });
-    expect(signal!.evidence.details!['lastHourValidations']).toBe(signal!.value);
+    expect(signal).toMatchObject({ value: 1600, threshold: 1000, window: { start: new Date(HOUR + 1_800_000), end: new Date(HOUR + 5_400_000) } });
+    expect(signal!.evidence.details).toMatchObject({ validations: 1600, distinctIps: 200 });
   });
 
   it('keeps a 500-seat enterprise key validating from 5 offices in 2 countries quiet', async () => {
