@@ -16,7 +16,7 @@
  * without bound; increments of values past the cap go to `<counter>~` instead. The TTL is set
  * when a bucket is created (it must outlive the bucket's window).
  *
- * Invariant (test/store/window-batch-independence.test.ts): every field of every bucket is the
+ * Invariant (test/service/abuse-batch-independence.test.ts): every field of every bucket is the
  * same whether a partition's entries arrive one at a time or cut into batches anywhere, and
  * whether a batch is delivered again after a crash.
  */
