@@ -16,7 +16,7 @@ import type { TrialRegistration } from '../abuse/trial-registration.js';
 import { MongoSignalStore } from '../store/mongo-signal-store.js';
 import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-store.js';
 import { RedisAbuseWindowStore, type BucketValues, type WindowBatchResult } from '../store/redis-abuse-window-store.js';
-import { planWindows, slotBucket, slotStartOf, subjectKey, WINDOW_GEOMETRY, type WindowPlan, type WindowRule } from './abuse-window-plan.js';
+import { planWindows, RULES_OF_BUCKET, slotBucket, slotStartOf, subjectKey, WINDOW_GEOMETRY, type WindowPlan, type WindowRule } from './abuse-window-plan.js';
 import { CountryLookup } from './country-lookup.js';
 import { LicenseFactsCache, type LicenseFacts, type LicenseLookup, type PlanLookup } from './license-facts.js';
 import { TrialCyclingWatch } from './trial-cycling-watch.js';
@@ -145,6 +145,7 @@ export class AbuseDetector implements EventBatchProcessor {
    */
   async #windowSignals(partition: number, plan: WindowPlan, values: readonly BucketValues[], facts: ReadonlyMap<string, LicenseFacts | null>): Promise<AbuseSignal[]> {
     const thresholdsOf = (rule: WindowRule, subject: string) => (rule === 'key_guessing' ? this.#thresholds : (facts.get(subject)?.thresholds ?? this.#thresholds));
+    const seatsOf = (ref: WindowRef) => (ref.rule === 'seat_sharing' ? (facts.get(ref.subject)?.seats ?? null) : null);
     // Windows by signal id: their slots' counters (earliest first) and their latest event in this batch.
     const windows = new Map<string, { ref: WindowRef; slots: (readonly number[] | null)[]; last: { at: number; index: number } }>();
     const unread: { id: string; bucket: string }[] = [];
@@ -157,36 +158,50 @@ export class AbuseDetector implements EventBatchProcessor {
       } else if (last.index > window.last.index) window.last = last;
       if (fields !== null) window.slots[slot] = fields;
     };
+    const NONE: readonly number[] = [];
     plan.subjects.forEach((subject, index) => {
       const { slotMs, slots } = WINDOW_GEOMETRY[subject.rule];
-      const key = subjectKey(subject);
       const value = values[index]!;
       const last = plan.lastEvents[index]!;
-      if (slots === 1) {
-        note({ rule: subject.rule, subject: key, windowStart: subject.slotStart }, 0, value.fields, last);
-        return;
-      }
-      const starts = { rule: subject.rule, subject: key, windowStart: subject.slotStart };
-      note(starts, 0, value.fields, last);
-      if (value.successor) unread.push({ id: windowSignalId(starts), bucket: slotBucket(subject.rule, key, subject.slotStart + slotMs) });
-      else note(starts, 1, [], last);
-      if ((value.previous?.[0] ?? 0) > 0) {
-        const ends = { rule: subject.rule, subject: key, windowStart: subject.slotStart - slotMs };
-        note(ends, 0, value.previous!, last);
-        note(ends, 1, value.fields, last);
+      const licenseFacts = subject.rule === 'key_guessing' ? null : facts.get(subject.licenseId);
+      const thresholds = licenseFacts?.thresholds ?? this.#thresholds;
+      const seats = licenseFacts?.seats ?? null;
+      for (const rule of RULES_OF_BUCKET[subject.rule]) {
+        if (slots === 1) {
+          if (mayFlag(rule, [value.fields], thresholds, seats)) note({ rule, subject: subjectKey(subject), windowStart: subject.slotStart }, 0, value.fields, last);
+          continue;
+        }
+        // Most slots stop here: neither window holding them can be flagged on these counters.
+        const previous = value.previous ?? NONE;
+        const ends = (previous[0] ?? 0) > 0 && mayFlag(rule, [previous, value.fields], thresholds, seats);
+        const starts = value.successor === true || mayFlag(rule, [value.fields, NONE], thresholds, seats);
+        if (!ends && !starts) continue;
+        const key = subjectKey(subject);
+        if (starts) {
+          const ref = { rule, subject: key, windowStart: subject.slotStart };
+          note(ref, 0, value.fields, last);
+          if (value.successor) unread.push({ id: windowSignalId(ref), bucket: slotBucket(rule, key, subject.slotStart + slotMs) });
+          else note(ref, 1, NONE, last);
+        }
+        if (ends) {
+          const ref = { rule, subject: key, windowStart: subject.slotStart - slotMs };
+          note(ref, 0, previous, last);
+          note(ref, 1, value.fields, last);
+        }
       }
     });
     // A late entry in a slot whose next slot exists: read that slot, unless the batch touched it.
     const missing = unread.filter(({ id }) => windows.get(id)!.slots[1] === null);
-    const read = await this.windows.readFields(partition, missing.map(({ bucket }) => bucket), ['n', 'd', 'cd']);
+    const read = await this.windows.readFields(partition, missing.map(({ bucket }) => bucket), ['n', 'd', 'cd', 'qd']);
     missing.forEach(({ id }, i) => {
       const window = windows.get(id)!;
-      const [n = 0, d = 0, cd = 0] = read[i]!;
-      window.slots[1] = window.ref.rule === 'geo_spread' ? [n, cd] : window.ref.rule === 'velocity' ? [n, d] : [n];
+      const [n = 0, d = 0, cd = 0, qd = 0] = read[i]!;
+      const rule = window.ref.rule;
+      window.slots[1] = rule === 'geo_spread' || rule === 'seat_sharing' ? [n, cd, qd] : rule === 'velocity' ? [n, d] : [n];
     });
 
     const candidates = [...windows.values()].filter(({ ref, slots }) =>
-      mayFlag(ref.rule, slots.map((fields) => fields ?? []), thresholdsOf(ref.rule, ref.subject)),
+      mayFlag(ref.rule, slots.map((fields) => fields ?? []), thresholdsOf(ref.rule, ref.subject), seatsOf(ref)),
     );
     if (candidates.length === 0) return [];
     const buckets = candidates.flatMap(({ ref, last }) => [
@@ -202,7 +217,7 @@ export class AbuseDetector implements EventBatchProcessor {
       const own = hashes.slice(offset, offset + WINDOW_GEOMETRY[ref.rule].slots);
       const extra = ref.rule === 'geo_spread' ? hashes[offset + length - 1] : undefined;
       offset += length;
-      const measure = measureWindow(ref.rule, own, thresholdsOf(ref.rule, ref.subject), extra);
+      const measure = measureWindow(ref.rule, own, thresholdsOf(ref.rule, ref.subject), extra, seatsOf(ref));
       if (measure.verdict.flagged) signals.push(windowSignal(ref, measure.verdict, measure, new Date(last.at), now));
     }
     return signals;

@@ -11,7 +11,8 @@
  * - `h:<license>:<slot>`  30 minutes: validations `n`, IPs `i:<ip>` (distinct `d`), fingerprints
  *                         `p:<fp>` (a sample: those of the slot's first 200 validations)
  * - `g:<license>:<slot>`  12 hours: validations `n`, per country `c:<CC>` (distinct `cd`), private
- *                         `x:<ip>` (distinct `xp`) and unknown `u:<ip>` (distinct `xu`) addresses
+ *                         `x:<ip>` (distinct `xp`) and unknown `u:<ip>` (distinct `xu`) addresses;
+ *                         NOT_ACTIVATED answers `na` and their machines `q:<fp>` (distinct `qd`)
  * - `s:<license>:<day>`   spoofed requests `n`, hosts `r:<host>`, IPs `i:<ip>`, reasons `o:<reason>`
  * - `m:<network>:<slot>`  5 minutes: misses `n` (`nf` NOT_FOUND, `mk` MALFORMED_KEY), IPs `i:<ip>` (distinct `d`)
  *
@@ -30,8 +31,19 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** The windowed rules. */
-export type WindowRule = 'velocity' | 'geo_spread' | 'domain_spoofing' | 'key_guessing';
+/** The kinds of slot bucket, each named after the first rule it serves. */
+export type BucketRule = 'velocity' | 'geo_spread' | 'domain_spoofing' | 'key_guessing';
+
+/** The windowed rules: seat sharing reads the geo buckets (one per license and slot serves both). */
+export type WindowRule = BucketRule | 'seat_sharing';
+
+/** The rules evaluated on each kind of bucket. */
+export const RULES_OF_BUCKET: Readonly<Record<BucketRule, readonly WindowRule[]>> = {
+  velocity: ['velocity'],
+  geo_spread: ['geo_spread', 'seat_sharing'],
+  domain_spoofing: ['domain_spoofing'],
+  key_guessing: ['key_guessing'],
+};
 
 /**
  * Slot length and slots per window of each rule. A window of `slots` slots starts at every slot
@@ -40,13 +52,14 @@ export type WindowRule = 'velocity' | 'geo_spread' | 'domain_spoofing' | 'key_gu
 export const WINDOW_GEOMETRY: Readonly<Record<WindowRule, { readonly slotMs: number; readonly slots: 1 | 2 }>> = {
   velocity: { slotMs: 30 * MINUTE_MS, slots: 2 },
   geo_spread: { slotMs: 12 * HOUR_MS, slots: 2 },
+  seat_sharing: { slotMs: 12 * HOUR_MS, slots: 2 },
   // The threshold is one spoofed request: a window cannot split one request.
   domain_spoofing: { slotMs: DAY_MS, slots: 1 },
   key_guessing: { slotMs: KEY_GUESSING_WINDOW_MS / 2, slots: 2 },
 };
 
 /** Distinct values kept per bucket, by group; docs/abuse-detection.md explains the caps. */
-export const DISTINCT_CAPS = { ips: 1000, fingerprints: 200, countries: 300, hosts: 100, networkIps: 256 } as const;
+export const DISTINCT_CAPS = { ips: 1000, fingerprints: 200, countries: 300, hosts: 100, networkIps: 256, unseatedMachines: 200 } as const;
 
 /**
  * A license's distinct IPs in a velocity slot are counted from its 100th validation of the slot
@@ -57,7 +70,7 @@ export const COUNT_IPS_FROM_VALIDATIONS = 100;
 
 /** A slot bucket a batch touched: rule, subject, slot start (epoch ms) and bucket name. */
 export type WindowSubject =
-  | { readonly rule: 'velocity' | 'geo_spread' | 'domain_spoofing'; readonly licenseId: string; readonly slotStart: number; readonly bucket: string }
+  | { readonly rule: Exclude<BucketRule, 'key_guessing'>; readonly licenseId: string; readonly slotStart: number; readonly bucket: string }
   | { readonly rule: 'key_guessing'; readonly network: string; readonly slotStart: number; readonly bucket: string };
 
 /** The increments of a batch, and for each (same index) the slot it touches and where. */
@@ -71,17 +84,17 @@ export interface WindowPlan {
 /** Fields read back from each kind of bucket (and from its previous slot), in this order. */
 export const READ_FIELDS = {
   velocity: ['n', 'd'],
-  geo_spread: ['n', 'cd'],
+  geo_spread: ['n', 'cd', 'qd'],
   domain_spoofing: ['n'],
   key_guessing: ['n'],
-} as const satisfies Record<WindowRule, readonly string[]>;
+} as const satisfies Record<BucketRule, readonly string[]>;
 
 /** Lifetimes: a bucket outlives the last window it belongs to by a margin for late entries and evidence reads. */
 const TTL_SECONDS = { velocity: 3 * 3600, geo_spread: 2 * 86_400, domain_spoofing: 2 * 86_400, key_guessing: 3600 } as const;
 
 /** The bucket name of a rule's slot for a subject (license id or network). */
 export function slotBucket(rule: WindowRule, subject: string, slotStart: number): string {
-  const prefix = rule === 'velocity' ? 'h' : rule === 'geo_spread' ? 'g' : rule === 'domain_spoofing' ? 's' : 'm';
+  const prefix = rule === 'velocity' ? 'h' : rule === 'geo_spread' || rule === 'seat_sharing' ? 'g' : rule === 'domain_spoofing' ? 's' : 'm';
   return `${prefix}:${subject}:${slotStart}`;
 }
 
@@ -166,6 +179,10 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
     if (location.kind === 'country') addDistinct(geo, 'cd', DISTINCT_CAPS.countries, `c:${location.country}`);
     else if (location.kind === 'private') addDistinct(geo, 'xp', DISTINCT_CAPS.countries, `x:${event.ip}`);
     else addDistinct(geo, 'xu', DISTINCT_CAPS.countries, `u:${event.ip}`);
+    if (event.code === 'NOT_ACTIVATED') {
+      add(geo.counters, 'na');
+      if (event.fingerprint !== null) addDistinct(geo, 'qd', DISTINCT_CAPS.unseatedMachines, `q:${event.fingerprint}`);
+    }
 
     if (event.origin === null && event.referer === null) return;
     const verdict = evaluateDomainSpoofing(event, facts.get(licenseId)?.licensedDomains ?? null);
@@ -195,7 +212,6 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
             neighbours: {
               previous: slotBucket(subject.rule, subjectKey(subject), subject.slotStart - geometry.slotMs),
               next: slotBucket(subject.rule, subjectKey(subject), subject.slotStart + geometry.slotMs),
-              read: READ_FIELDS[subject.rule],
             },
           }
         : {}),

@@ -10,6 +10,7 @@ import type { DetectionThresholds } from '../abuse/detection-thresholds.js';
 import { evaluateSpoofingWindow } from '../abuse/evaluate-domain-spoofing.js';
 import { evaluateGeoSpread } from '../abuse/evaluate-geo-spread.js';
 import { evaluateKeyGuessing } from '../abuse/evaluate-key-guessing.js';
+import { evaluateSeatSharing, unseatedMachinesAllowed } from '../abuse/evaluate-seat-sharing.js';
 import { evaluateVelocity } from '../abuse/evaluate-velocity.js';
 import { signalIdOf } from '../abuse/signal-id.js';
 import type { SignalVerdict } from '../abuse/signal-verdict.js';
@@ -35,6 +36,7 @@ export function windowSignalId(window: WindowRef): string {
 }
 
 function signalSubjectOf(window: WindowRef): SignalSubject {
+  // Seat sharing and geo spread share a license's buckets but are separate signals.
   return window.rule === 'key_guessing' ? { type: 'network', network: window.subject } : { type: 'license', licenseId: window.subject };
 }
 
@@ -42,7 +44,7 @@ function signalSubjectOf(window: WindowRef): SignalSubject {
  * Whether a window may be flagged, from its slots' READ_FIELDS counters (earliest slot first; a
  * missing slot reads zeros). `false` is final; `true` means: read the hashes and measure.
  */
-export function mayFlag(rule: WindowRule, slots: readonly (readonly number[])[], thresholds: DetectionThresholds): boolean {
+export function mayFlag(rule: WindowRule, slots: readonly (readonly number[])[], thresholds: DetectionThresholds, seats: number | null = null): boolean {
   const sum = (i: number) => slots.reduce((total, fields) => total + (fields[i] ?? 0), 0);
   switch (rule) {
     case 'velocity': {
@@ -54,6 +56,8 @@ export function mayFlag(rule: WindowRule, slots: readonly (readonly number[])[],
     }
     case 'geo_spread':
       return sum(1) >= thresholds.countriesPerDay;
+    case 'seat_sharing':
+      return seats !== null && sum(2) > unseatedMachinesAllowed(seats);
     case 'domain_spoofing':
       return sum(0) >= thresholds.spoofedRequestsPerDay;
     case 'key_guessing':
@@ -73,7 +77,13 @@ export interface WindowMeasure {
  * Measures a window: counts summed over its slots, distinct values as the union of the slots'
  * fields. `extra` is the license's velocity slot of the latest event, for a geo spread's top IPs.
  */
-export function measureWindow(rule: WindowRule, hashes: readonly Readonly<Record<string, string>>[], thresholds: DetectionThresholds, extra: Readonly<Record<string, string>> = {}): WindowMeasure {
+export function measureWindow(
+  rule: WindowRule,
+  hashes: readonly Readonly<Record<string, string>>[],
+  thresholds: DetectionThresholds,
+  extra: Readonly<Record<string, string>> = {},
+  seats: number | null = null,
+): WindowMeasure {
   const count = (field: string) => hashes.reduce((total, hash) => total + Number(hash[field] ?? 0), 0);
   const firsts = hashes.map((hash) => Number(hash['f'] ?? NaN)).filter((f) => !Number.isNaN(f));
   const firstSeen = firsts.length === 0 ? null : Math.min(...firsts);
@@ -105,6 +115,17 @@ export function measureWindow(rule: WindowRule, hashes: readonly Readonly<Record
             privateAddresses: mergeCounts(hashes, 'x:').size,
             unknownAddresses: mergeCounts(hashes, 'u:').size,
           },
+        },
+        firstSeen,
+      };
+    }
+    case 'seat_sharing': {
+      const machines = mergeCounts(hashes, 'q:');
+      return {
+        verdict: evaluateSeatSharing({ seats, unseatedMachines: machines.size }),
+        evidence: {
+          fingerprints: top(machines),
+          details: { seats, unseatedMachines: machines.size, unseatedMachinesAllowed: seats === null ? null : unseatedMachinesAllowed(seats), notActivatedAnswers: count('na'), validations: count('n') },
         },
         firstSeen,
       };

@@ -78,12 +78,14 @@ export interface BucketIncrement {
   /** Fields whose values are returned. */
   readonly read: readonly string[];
   /**
-   * The slots around this one, of windows made of two slots: the previous slot's `read` fields
-   * are returned too, and a bucket knows whether its next slot exists (field `x` = 1: set on a
-   * bucket when its next slot is created after it, or when it is created after its next slot),
-   * so that an entry arriving late in a slot finds the window after it without a read.
+   * The slots around this one, of windows made of two slots. The previous slot's `read` fields
+   * are returned too, from a copy kept in this bucket (`<field`: taken when this bucket is
+   * created, and kept current by every later batch that touches the previous slot), and a
+   * bucket knows whether its next slot exists (field `x` = 1: set when its next slot is created
+   * after it, or when it is created after its next slot). So a batch reads no other bucket
+   * unless an entry comes late into a slot whose next slot exists.
    */
-  readonly neighbours?: { readonly previous: string; readonly next: string; readonly read: readonly string[] };
+  readonly neighbours?: { readonly previous: string; readonly next: string };
 }
 
 /** The values of one bucket's `read` fields after the batch (0 when absent). */
@@ -228,35 +230,52 @@ for r = 4, #ARGV do
     end
   end
   local reads = tonumber(t[i])
-  local row, missing, at = {}, {}, {}
+  local row, missing, at, readFields = {}, {}, {}, {}
   for r = 1, reads do
     local field = t[i + r]
+    readFields[r] = field
     if known[field] then row[r] = known[field] else
       missing[#missing + 1] = field
       at[#at + 1] = r
     end
   end
   i = i + reads + 1
-  local previous, nextSlot, previousReads = t[i], t[i + 1], tonumber(t[i + 2])
+  local previous, nextSlot = t[i], t[i + 1]
   if previous ~= '' then
-    if apply and created and redis.call('EXISTS', base .. nextSlot) == 1 then redis.call('HSET', key, 'x', 1) end
+    if apply and created then
+      -- A new slot learns its neighbours once: a copy of the previous slot's read fields (as
+      -- '<field'), and whether the next slot exists ('x'); the previous slot learns of it.
+      local values = redis.call('HMGET', base .. previous, unpack(readFields))
+      if values[1] then
+        local copy = {}
+        for r = 1, reads do
+          copy[#copy + 1] = '<' .. readFields[r]
+          copy[#copy + 1] = values[r] or '0'
+        end
+        redis.call('HSET', key, unpack(copy))
+        redis.call('HSET', base .. previous, 'x', 1)
+      end
+      if redis.call('EXISTS', base .. nextSlot) == 1 then redis.call('HSET', key, 'x', 1) end
+    end
     missing[#missing + 1] = 'x'
     at[#at + 1] = reads + 1
+    for r = 1, reads do
+      missing[#missing + 1] = '<' .. readFields[r]
+      at[#at + 1] = reads + 1 + r
+    end
   end
   if #missing > 0 then
     local values = redis.call('HMGET', key, unpack(missing))
     for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
   end
-  if previous ~= '' then
-    local fields = {}
-    for r = 1, previousReads do fields[r] = t[i + 2 + r] end
-    local values = redis.call('HMGET', base .. previous, unpack(fields))
-    local exists = false
-    for r = 1, previousReads do
-      if values[r] then exists = true end
-      row[reads + 1 + r] = tonumber(values[r] or '0')
+  if previous ~= '' and apply and row[reads + 1] == 1 then
+    -- An entry late in a slot whose next slot exists: keep the next slot's copy current.
+    local copy = {}
+    for r = 1, reads do
+      copy[#copy + 1] = '<' .. readFields[r]
+      copy[#copy + 1] = row[r]
     end
-    if apply and created and exists then redis.call('HSET', base .. previous, 'x', 1) end
+    redis.call('HSET', base .. nextSlot, unpack(copy))
   end
   if apply and created then
     redis.call('HSET', key, 'f', first)
@@ -316,8 +335,7 @@ export class RedisAbuseWindowStore {
       record += `${increment.read.length}\x1f`;
       for (const field of increment.read) record += token(field);
       const neighbours = increment.neighbours;
-      record += neighbours === undefined ? '\x1f\x1f0\x1f' : `${token(neighbours.previous)}${token(neighbours.next)}${neighbours.read.length}\x1f`;
-      for (const field of neighbours?.read ?? []) record += token(field);
+      record += neighbours === undefined ? '\x1f\x1f' : `${token(neighbours.previous)}${token(neighbours.next)}`;
       args.push(record);
     }
     const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];

@@ -121,6 +121,24 @@ describe('AbuseDetector', () => {
     expect(reported).toEqual([]);
   });
 
+  it('flags a 3-seat key used from 8 machines (NOT_ACTIVATED on the unseated ones), and leaves a key used as sold alone', async () => {
+    const shared = await issue('pro');
+    const sold = await issue('pro');
+    const seatsOf = (licenseId: string, machines: number, seats: number) =>
+      Array.from({ length: 160 }, (_, i) =>
+        validationEvent(licenseId, HOUR + i * 60_000, { ip: COUNTRY_IPS[i % 4]![1], fingerprint: `machine-${i % machines}`, code: i % machines < seats ? 'VALID' : 'NOT_ACTIVATED' }),
+      );
+    // The key used as sold: 3 seated machines, and one new laptop answered NOT_ACTIVATED until it was activated.
+    const asSold = [...seatsOf(sold, 3, 3), validationEvent(sold, HOUR + 5_000, { fingerprint: 'new-laptop', code: 'NOT_ACTIVATED' })];
+    await processInBatches([...seatsOf(shared, 8, 3), ...asSold].sort((a, b) => a.at - b.at), 37);
+
+    const [signal, ...others] = await detector.signals.list({ licenseId: shared, kind: 'seat_sharing' });
+    expect(others).toEqual([]);
+    expect(signal).toMatchObject({ value: 5, threshold: 2, evidence: { details: { seats: 3, unseatedMachines: 5, unseatedMachinesAllowed: 2, notActivatedAnswers: 100 } } });
+    expect(signal!.evidence.fingerprints!.map((f) => f.value)).toEqual(['machine-3', 'machine-4', 'machine-5', 'machine-6', 'machine-7']);
+    expect(await detector.signals.list({ licenseId: sold })).toEqual([]);
+  });
+
   it('follows the plan: an enterprise plan allows a burst that the default flags', async () => {
     const licenseId = await issue('enterprise');
     const events = Array.from({ length: 3000 }, (_, i) => validationEvent(licenseId, HOUR + i * 1000, { ip: `81.2.${i % 100}.9` }));

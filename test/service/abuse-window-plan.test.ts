@@ -35,7 +35,7 @@ describe('planWindows', () => {
       bucket: `h:lic_1:${ms('2026-03-02T09:00:00Z')}`,
       counters: new Map([['n', 4]]),
       read: ['n', 'd'],
-      neighbours: { previous: `h:lic_1:${ms('2026-03-02T08:30:00Z')}`, next: `h:lic_1:${ms('2026-03-02T09:30:00Z')}`, read: ['n', 'd'] },
+      neighbours: { previous: `h:lic_1:${ms('2026-03-02T08:30:00Z')}`, next: `h:lic_1:${ms('2026-03-02T09:30:00Z')}` },
     });
     expect(hour!.groups).toEqual([
       { counter: 'd', cap: 1000, countFrom: 100, increments: new Map([['i:2.161.10.20', 2], ['i:::ffff:2.161.10.21', 1], ['i:10.0.0.1', 1]]) },

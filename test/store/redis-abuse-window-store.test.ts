@@ -120,12 +120,14 @@ describe('RedisAbuseWindowStore', () => {
     expect(hash!['p:c']).toBeUndefined();
   });
 
-  it('returns the previous slot\'s fields, and knows whether the next slot exists, in either order of creation', async () => {
-    const slot = (n: number): BucketIncrement => ({ ...ips(2), bucket: `h:lic_4:${n}`, neighbours: { previous: `h:lic_4:${n - 1}`, next: `h:lic_4:${n + 1}`, read: ['n', 'd'] } });
+  it('returns the previous slot\'s fields from a copy kept current, and knows whether the next slot exists, in either order of creation', async () => {
+    const slot = (n: number): BucketIncrement => ({ ...ips(2), bucket: `h:lic_4:${n}`, neighbours: { previous: `h:lic_4:${n - 1}`, next: `h:lic_4:${n + 1}` } });
     expect(await store.apply(9, '1-0', '1-1', [slot(0)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [0, 0] }] });
     expect(await redis.exists(`${keyPrefix}:abuse:{9}:h:lic_4:-1`)).toBe(0);
     expect(await store.apply(9, '2-0', '2-1', [slot(1)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [2, 2] }] });
     expect(await store.apply(9, '3-0', '3-1', [slot(0)])).toEqual({ status: 'applied', values: [{ fields: [4, 2], successor: true, previous: [0, 0] }] });
+    // The late entries of slot 0 reached slot 1's copy.
+    expect(await store.apply(9, '3-5', '3-6', [slot(1)])).toEqual({ status: 'applied', values: [{ fields: [4, 2], successor: false, previous: [4, 2] }] });
     // Slot 5 before slot 4: slot 4 learns at its creation that its next slot exists.
     await store.apply(9, '4-0', '4-1', [slot(5)]);
     expect(await store.apply(9, '5-0', '5-1', [slot(4)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: true, previous: [0, 0] }] });
