@@ -168,13 +168,13 @@ export class AbuseDetector implements EventBatchProcessor {
       const seats = licenseFacts?.seats ?? null;
       for (const rule of RULES_OF_BUCKET[subject.rule]) {
         if (slots === 1) {
-          if (mayFlag(rule, [value.fields], thresholds, seats)) note({ rule, subject: subjectKey(subject), windowStart: subject.slotStart }, 0, value.fields, last);
+          if (mayFlag(rule, value.fields, NONE, thresholds, seats)) note({ rule, subject: subjectKey(subject), windowStart: subject.slotStart }, 0, value.fields, last);
           continue;
         }
         // Most slots stop here: neither window holding them can be flagged on these counters.
         const previous = value.previous ?? NONE;
-        const ends = (previous[0] ?? 0) > 0 && mayFlag(rule, [previous, value.fields], thresholds, seats);
-        const starts = value.successor === true || mayFlag(rule, [value.fields, NONE], thresholds, seats);
+        const ends = (previous[0] ?? 0) > 0 && mayFlag(rule, previous, value.fields, thresholds, seats);
+        const starts = value.successor === true || mayFlag(rule, value.fields, NONE, thresholds, seats);
         if (!ends && !starts) continue;
         const key = subjectKey(subject);
         if (starts) {
@@ -201,7 +201,7 @@ export class AbuseDetector implements EventBatchProcessor {
     });
 
     const candidates = [...windows.values()].filter(({ ref, slots }) =>
-      mayFlag(ref.rule, slots.map((fields) => fields ?? []), thresholdsOf(ref.rule, ref.subject), seatsOf(ref)),
+      mayFlag(ref.rule, slots[0] ?? NONE, slots[1] ?? NONE, thresholdsOf(ref.rule, ref.subject), seatsOf(ref)),
     );
     if (candidates.length === 0) return [];
     const buckets = candidates.flatMap(({ ref, last }) => [

@@ -207,14 +207,7 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
       counters: builder.counters,
       groups: builder.sample === null ? groups : [...groups, { counter: '', cap: DISTINCT_CAPS.fingerprints, runs: builder.sample.runs }],
       read: READ_FIELDS[subject.rule],
-      ...(geometry.slots === 2
-        ? {
-            neighbours: {
-              previous: slotBucket(subject.rule, subjectKey(subject), subject.slotStart - geometry.slotMs),
-              next: slotBucket(subject.rule, subjectKey(subject), subject.slotStart + geometry.slotMs),
-            },
-          }
-        : {}),
+      ...(geometry.slots === 2 ? { slotMs: geometry.slotMs } : {}),
     };
   });
   return { increments, subjects, lastEvents: list.map((builder) => ({ at: builder.last, index: builder.lastIndex })) };

@@ -40,28 +40,32 @@ function signalSubjectOf(window: WindowRef): SignalSubject {
   return window.rule === 'key_guessing' ? { type: 'network', network: window.subject } : { type: 'license', licenseId: window.subject };
 }
 
+const NO_FIELDS: readonly number[] = [];
+
 /**
- * Whether a window may be flagged, from its slots' READ_FIELDS counters (earliest slot first; a
- * missing slot reads zeros). `false` is final; `true` means: read the hashes and measure.
+ * Whether a window may be flagged, from its slots' READ_FIELDS counters (earliest slot first,
+ * `b` empty for a one-slot window or a missing slot). `false` is final; `true` means: read the
+ * hashes and measure. Called for every touched slot, so it allocates nothing.
  */
-export function mayFlag(rule: WindowRule, slots: readonly (readonly number[])[], thresholds: DetectionThresholds, seats: number | null = null): boolean {
-  const sum = (i: number) => slots.reduce((total, fields) => total + (fields[i] ?? 0), 0);
+export function mayFlag(rule: WindowRule, a: readonly number[], b: readonly number[] = NO_FIELDS, thresholds: DetectionThresholds, seats: number | null = null): boolean {
   switch (rule) {
     case 'velocity': {
-      if (sum(0) <= thresholds.validationsPerHour) return false;
+      const [na = 0, da = 0] = a;
+      const [nb = 0, db = 0] = b;
+      if (na + nb <= thresholds.validationsPerHour) return false;
       // A slot's IPs are counted (`d`) only past COUNT_IPS_FROM_VALIDATIONS validations; below,
       // it holds at most as many IPs as validations.
-      const most = slots.reduce((total, [n = 0, d = 0]) => total + (n <= COUNT_IPS_FROM_VALIDATIONS ? n : d >= DISTINCT_CAPS.ips ? Infinity : d), 0);
-      return most >= thresholds.distinctIpsPerHour;
+      const most = (n: number, d: number) => (n <= COUNT_IPS_FROM_VALIDATIONS ? n : d >= DISTINCT_CAPS.ips ? Infinity : d);
+      return most(na, da) + most(nb, db) >= thresholds.distinctIpsPerHour;
     }
     case 'geo_spread':
-      return sum(1) >= thresholds.countriesPerDay;
+      return (a[1] ?? 0) + (b[1] ?? 0) >= thresholds.countriesPerDay;
     case 'seat_sharing':
-      return seats !== null && sum(2) > unseatedMachinesAllowed(seats);
+      return seats !== null && (a[2] ?? 0) + (b[2] ?? 0) > unseatedMachinesAllowed(seats);
     case 'domain_spoofing':
-      return sum(0) >= thresholds.spoofedRequestsPerDay;
+      return (a[0] ?? 0) + (b[0] ?? 0) >= thresholds.spoofedRequestsPerDay;
     case 'key_guessing':
-      return sum(0) >= thresholds.missesPerNetwork;
+      return (a[0] ?? 0) + (b[0] ?? 0) >= thresholds.missesPerNetwork;
   }
 }
 

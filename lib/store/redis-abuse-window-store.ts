@@ -78,14 +78,16 @@ export interface BucketIncrement {
   /** Fields whose values are returned. */
   readonly read: readonly string[];
   /**
-   * The slots around this one, of windows made of two slots. The previous slot's `read` fields
-   * are returned too, from a copy kept in this bucket (`<field`: taken when this bucket is
-   * created, and kept current by every later batch that touches the previous slot), and a
-   * bucket knows whether its next slot exists (field `x` = 1: set when its next slot is created
-   * after it, or when it is created after its next slot). So a batch reads no other bucket
-   * unless an entry comes late into a slot whose next slot exists.
+   * Set for a slot of a window made of two slots: the slot length. The bucket name must end with
+   * its slot start (`h:lic_1:1772442000000`); its neighbours are the names with the start moved by
+   * `slotMs` either way. The previous slot's `read` fields are returned too, from a copy kept in
+   * this bucket (`<field`: taken when this bucket is created, and kept current by every later
+   * batch that touches the previous slot), and a bucket knows whether its next slot exists
+   * (field `x` = 1: set when its next slot is created after it, or when it is created after its
+   * next slot). So a batch reads no other bucket unless an entry comes late into a slot whose
+   * next slot exists.
    */
-  readonly neighbours?: { readonly previous: string; readonly next: string };
+  readonly slotMs?: number;
 }
 
 /** The values of one bucket's `read` fields after the batch (0 when absent). */
@@ -240,7 +242,14 @@ for r = 4, #ARGV do
     end
   end
   i = i + reads + 1
-  local previous, nextSlot = t[i], t[i + 1]
+  local slotMs = tonumber(t[i])
+  local previous, nextSlot = '', ''
+  if slotMs then
+    -- The bucket name ends with its slot start; its neighbours' names differ only there.
+    local stem, start = string.match(t[1], '^(.*:)(%-?%d+)$')
+    previous = string.format('%s%.0f', stem, tonumber(start) - slotMs)
+    nextSlot = string.format('%s%.0f', stem, tonumber(start) + slotMs)
+  end
   if previous ~= '' then
     if apply and created then
       -- A new slot learns its neighbours once: a copy of the previous slot's read fields (as
@@ -334,8 +343,7 @@ export class RedisAbuseWindowStore {
       }
       record += `${increment.read.length}\x1f`;
       for (const field of increment.read) record += token(field);
-      const neighbours = increment.neighbours;
-      record += neighbours === undefined ? '\x1f\x1f' : `${token(neighbours.previous)}${token(neighbours.next)}`;
+      record += increment.slotMs === undefined ? '\x1f' : `${increment.slotMs}\x1f`;
       args.push(record);
     }
     const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];
@@ -344,7 +352,7 @@ export class RedisAbuseWindowStore {
     const values = (reply.slice(1) as (number | null)[][]).map((row, index): BucketValues => {
       const numbers = row.map((value) => Number(value ?? 0));
       const reads = increments[index]!.read.length;
-      if (increments[index]!.neighbours === undefined) return { fields: numbers };
+      if (increments[index]!.slotMs === undefined) return { fields: numbers };
       return { fields: numbers.slice(0, reads), successor: numbers[reads] === 1, previous: numbers.slice(reads + 1) };
     });
     return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };

@@ -35,13 +35,13 @@ describe('planWindows', () => {
       bucket: `h:lic_1:${ms('2026-03-02T09:00:00Z')}`,
       counters: new Map([['n', 4]]),
       read: ['n', 'd'],
-      neighbours: { previous: `h:lic_1:${ms('2026-03-02T08:30:00Z')}`, next: `h:lic_1:${ms('2026-03-02T09:30:00Z')}` },
+      slotMs: 1_800_000,
     });
     expect(hour!.groups).toEqual([
       { counter: 'd', cap: 1000, countFrom: 100, increments: new Map([['i:2.161.10.20', 2], ['i:::ffff:2.161.10.21', 1], ['i:10.0.0.1', 1]]) },
       { counter: '', cap: 200, runs: [['p:m1', 2], ['p:m2', 1], ['', 1]] },
     ]);
-    expect(geo).toMatchObject({ bucket: `g:lic_1:${ms('2026-03-02T00:00:00Z')}`, counters: new Map([['n', 4]]), neighbours: { previous: `g:lic_1:${ms('2026-03-01T12:00:00Z')}`, next: `g:lic_1:${ms('2026-03-02T12:00:00Z')}` } });
+    expect(geo).toMatchObject({ bucket: `g:lic_1:${ms('2026-03-02T00:00:00Z')}`, counters: new Map([['n', 4]]), slotMs: 43_200_000 });
     expect(geo!.groups).toEqual([
       { counter: 'cd', cap: 300, countFrom: 0, increments: new Map([['c:DE', 3]]) },
       { counter: 'xp', cap: 300, countFrom: 0, increments: new Map([['x:10.0.0.1', 1]]) },

@@ -121,7 +121,7 @@ describe('RedisAbuseWindowStore', () => {
   });
 
   it('returns the previous slot\'s fields from a copy kept current, and knows whether the next slot exists, in either order of creation', async () => {
-    const slot = (n: number): BucketIncrement => ({ ...ips(2), bucket: `h:lic_4:${n}`, neighbours: { previous: `h:lic_4:${n - 1}`, next: `h:lic_4:${n + 1}` } });
+    const slot = (n: number): BucketIncrement => ({ ...ips(2), bucket: `h:lic_4:${n}`, slotMs: 1 });
     expect(await store.apply(9, '1-0', '1-1', [slot(0)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [0, 0] }] });
     expect(await redis.exists(`${keyPrefix}:abuse:{9}:h:lic_4:-1`)).toBe(0);
     expect(await store.apply(9, '2-0', '2-1', [slot(1)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [2, 2] }] });
