@@ -204,6 +204,15 @@ export class AbuseDetector implements EventBatchProcessor {
       mayFlag(ref.rule, slots[0] ?? NONE, slots[1] ?? NONE, thresholdsOf(ref.rule, ref.subject), seatsOf(ref)),
     );
     if (candidates.length === 0) return [];
+    // A window's latest event in this batch is the latest of every touched slot of it, also of a
+    // slot whose own screen did not pass (it may have read a copy that the batch updated later).
+    const touched = new Map(plan.subjects.map((subject, index) => [subject.bucket, plan.lastEvents[index]!]));
+    for (const window of candidates) {
+      for (const bucket of windowBuckets(window.ref)) {
+        const last = touched.get(bucket);
+        if (last !== undefined && last.index > window.last.index) window.last = last;
+      }
+    }
     const buckets = candidates.flatMap(({ ref, last }) => [
       ...windowBuckets(ref),
       ...(ref.rule === 'geo_spread' ? [slotBucket('velocity', ref.subject, slotStartOf('velocity', last.at))] : []),

@@ -221,9 +221,16 @@ describe('abuse detection is independent of batch cuts, consumers and redeliveri
         for (const signal of reference.signals) kinds.add(signal.kind);
         expect(cut.signals.map((s) => `${s.id} ${s.value}`)).toEqual(reference.signals.map((s) => `${s.id} ${s.value}`));
         expect(cut.windows).toEqual(reference.windows);
+        // One signal at a time, as JSON, so that a failure shows the field that differs.
+        cut.signals.forEach((signal, i) => expect(JSON.stringify(signal)).toBe(JSON.stringify(reference.signals[i])));
         expect(cut.signals).toEqual(reference.signals);
       }),
-      { numRuns: Number(process.env["INDEP_RUNS"] ?? 8), endOnFailure: true },
+      {
+        numRuns: Number(process.env['INDEP_RUNS'] ?? 8),
+        endOnFailure: true,
+        // To replay a failure: INDEP_SEED and INDEP_PATH from fast-check's report.
+        ...(process.env['INDEP_SEED'] === undefined ? {} : { seed: Number(process.env['INDEP_SEED']), path: process.env['INDEP_PATH'] ?? '0' }),
+      },
     );
     // The property is only as strong as the rules it reached.
     expect([...kinds].sort()).toEqual(['domain_spoofing', 'geo_spread', 'key_guessing', 'seat_sharing', 'velocity']);
