@@ -89,6 +89,7 @@ export {
   type SpoofingWindow,
 } from './abuse/evaluate-domain-spoofing.js';
 export { evaluateKeyGuessing, type KeyGuessingWindow } from './abuse/evaluate-key-guessing.js';
+export { evaluateSeatSharing, unseatedMachinesAllowed, type SeatWindow } from './abuse/evaluate-seat-sharing.js';
 export {
   evaluateTrialCycling,
   networkLinkWeight,

@@ -4,7 +4,7 @@
  */
 
 /** The rules that raise signals (design.md, Events and abuse detection), and payment disputes. */
-export const SIGNAL_KINDS = ['velocity', 'geo_spread', 'domain_spoofing', 'trial_cycling', 'key_guessing', 'payment_dispute'] as const;
+export const SIGNAL_KINDS = ['velocity', 'geo_spread', 'domain_spoofing', 'trial_cycling', 'key_guessing', 'payment_dispute', 'seat_sharing'] as const;
 
 /** One of {@link SIGNAL_KINDS}. */
 export type SignalKind = (typeof SIGNAL_KINDS)[number];

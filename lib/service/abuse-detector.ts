@@ -12,16 +12,15 @@ import type { Db } from 'mongodb';
 import type { AbuseSignal } from '../abuse/abuse-signal.js';
 import { DEFAULT_DETECTION_THRESHOLDS, type DetectionThresholds } from '../abuse/detection-thresholds.js';
 import type { EventBatchProcessor, StreamEntry } from '../abuse/event-batch-processor.js';
-import { evaluateVelocity } from '../abuse/evaluate-velocity.js';
 import type { TrialRegistration } from '../abuse/trial-registration.js';
 import { MongoSignalStore } from '../store/mongo-signal-store.js';
 import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-store.js';
-import { RedisAbuseWindowStore, type WindowBatchResult } from '../store/redis-abuse-window-store.js';
-import { planWindows, type WindowSubject } from './abuse-window-plan.js';
+import { RedisAbuseWindowStore, type BucketValues, type WindowBatchResult } from '../store/redis-abuse-window-store.js';
+import { planWindows, RULES_OF_BUCKET, slotBucket, slotStartOf, subjectKey, WINDOW_GEOMETRY, type WindowPlan, type WindowRule } from './abuse-window-plan.js';
 import { CountryLookup } from './country-lookup.js';
-import { LicenseFactsCache, type LicenseLookup, type PlanLookup } from './license-facts.js';
+import { LicenseFactsCache, type LicenseFacts, type LicenseLookup, type PlanLookup } from './license-facts.js';
 import { TrialCyclingWatch } from './trial-cycling-watch.js';
-import { evaluateWindow, evidenceBuckets, slidingVelocity, windowSignal, windowSignalId } from './window-signal.js';
+import { mayFlag, measureWindow, windowBuckets, windowSignal, windowSignalId, type WindowRef } from './window-signal.js';
 import { RecentEventIds } from './recent-event-ids.js';
 
 /** Options for {@link AbuseDetector}. */
@@ -47,8 +46,10 @@ export interface AbuseDetectorOptions {
   /** License facts cache: entries (default 100,000) and TTL in ms (default 60,000). */
   readonly licenseCache?: { readonly maxEntries?: number; readonly ttlMs?: number };
   /**
-   * A stored signal is stored (and reported) again in the same window only when its value grew
-   * by this fraction. Default 0.1, so a burst updates its signal a few times, not once a batch.
+   * A signal is stored with its current value and evidence every time a batch touches its
+   * window; it is reported to `onSignal` (the case roll-up) again only when its value grew by
+   * this fraction since last reported. Default 0.1, so a burst re-scores its case a few times,
+   * not once a batch, while the stored signal ends exact.
    */
   readonly restoreGrowth?: number;
 }
@@ -65,12 +66,10 @@ export class AbuseDetector implements EventBatchProcessor {
   readonly #onSignal: AbuseDetectorOptions['onSignal'];
   readonly #clock: () => Date;
   readonly #growth: number;
-  /** Value of each signal last stored and reported, by id. */
-  readonly #stored = new LRUCache<string, number>({ max: 100_000 });
+  /** Value of each signal last reported to `onSignal`, by id. */
+  readonly #reported = new LRUCache<string, number>({ max: 100_000 });
   /** Event ids applied lately, so that an event the sink appended twice counts once. */
   readonly #recent = new RecentEventIds();
-  /** Locations already in a license's geo bucket, so that a repeat costs no Redis work. */
-  readonly #knownLocations = new LRUCache<string, true>({ max: 500_000 });
 
   constructor(options: AbuseDetectorOptions) {
     const collections = options.collectionPrefix === undefined ? { db: options.db } : { db: options.db, collectionPrefix: options.collectionPrefix };
@@ -114,85 +113,141 @@ export class AbuseDetector implements EventBatchProcessor {
     for (const { event } of fresh) if (event.licenseId !== null) licenseIds.add(event.licenseId);
     const facts = await this.#facts.getMany(licenseIds);
 
-    const plan = planWindows(fresh, facts, this.#countries, this.#knownLocations, partition);
+    const plan = planWindows(fresh, facts, this.#countries);
     let result: WindowBatchResult = await this.windows.apply(partition, first.id, last.id, plan.increments);
     if (result.status === 'partial') {
       // Some entries were applied before a crash: apply the rest, then read every touched window.
       const checkpoint = result.checkpoint;
       const after = (entry: StreamEntry): boolean => compareStreamIds(entry.id, checkpoint) > 0;
       const rest = entries.filter(after);
-      const restPlan = planWindows(fresh.filter(after), facts, this.#countries, this.#knownLocations, partition);
+      const restPlan = planWindows(fresh.filter(after), facts, this.#countries);
       const restResult = await this.windows.apply(partition, rest[0]!.id, last.id, restPlan.increments);
       if (restResult.status === 'partial') throw new Error(`partition ${partition}: checkpoint moved during the batch (two consumers?)`);
       result = await this.windows.apply(partition, first.id, last.id, plan.increments);
       if (result.status !== 'skipped') throw new Error(`partition ${partition}: batch not applied as expected (${result.status})`);
     }
-    const values = result.values;
-    const now = this.#clock();
-
-    const flagged: { index: number; signalBuckets: string[] }[] = [];
-    const thresholdsOf = (subject: WindowSubject) => (subject.rule === 'key_guessing' ? this.#thresholds : (facts.get(subject.licenseId)?.thresholds ?? this.#thresholds));
-    const findings = plan.subjects.map((subject, index) => evaluateWindow(subject, values[index]!, thresholdsOf(subject)));
-    // A clock hour that is not flagged but holds half the threshold: look at the last hour instead.
-    const extraDetails = new Map<number, Record<string, number>>();
-    const sliding = plan.subjects.flatMap((subject, index) =>
-      subject.rule === 'velocity' && !findings[index]!.flagged && values[index]!.fields[0]! * 2 > thresholdsOf(subject).validationsPerHour ? [index] : [],
-    );
-    const previous = await this.windows.readFields(partition, sliding.map((index) => previousHourBucket(plan.subjects[index]!)), ['n', 'd']);
-    sliding.forEach((index, i) => {
-      const subject = plan.subjects[index]!;
-      const estimate = slidingVelocity(values[index]!.fields, previous[i]!, subject.windowStart, plan.increments[index]!.last);
-      const verdict = evaluateVelocity(estimate, thresholdsOf(subject));
-      if (!verdict.flagged) return;
-      findings[index] = verdict;
-      extraDetails.set(index, { lastHourValidations: estimate.validations, previousHourValidations: previous[i]![0]!, previousHourWeight: Number(estimate.previousHourWeight.toFixed(3)) });
-    });
-    plan.subjects.forEach((subject, index) => {
-      if (findings[index]!.flagged) flagged.push({ index, signalBuckets: evidenceBuckets(subject, plan.increments[index]!.last) });
-    });
-    const due = flagged.filter(({ index }) => {
-      const verdict = findings[index]!;
-      const subject = plan.subjects[index]!;
-      return verdict.flagged && this.#isDue(windowSignalId(subject), verdict.value);
-    });
-    const hashes = await this.windows.readBuckets(partition, due.flatMap(({ signalBuckets }) => signalBuckets));
-    let offset = 0;
-    const signals: AbuseSignal[] = due.map(({ index, signalBuckets }) => {
-      const verdict = findings[index]!;
-      if (!verdict.flagged) throw new Error('unreachable: only flagged findings are due');
-      const own = hashes.slice(offset, offset + signalBuckets.length);
-      offset += signalBuckets.length;
-      return windowSignal(plan.subjects[index]!, verdict, own, new Date(plan.increments[index]!.last), now, extraDetails.get(index));
-    });
-
+    const signals = await this.#windowSignals(partition, plan, result.values, facts);
     const sightings = this.#trials.collect(entries, facts);
-    const trialSignals = await this.#trials.observe(sightings, now);
+    const trialSignals = await this.#trials.observe(sightings, this.#clock());
     await this.#store([...signals, ...trialSignals.filter((signal) => this.#isDue(signal.id, signal.value))]);
     sightings.commit();
-    for (const location of plan.newLocations) this.#knownLocations.set(location, true);
   }
 
-  /** Whether a finding with this value should be stored: new, or grown enough since last stored. */
+  /**
+   * The signals of the windows this batch touched. A two-slot window counts only when its first
+   * slot holds events (otherwise it holds nothing the window after it does not), which is a
+   * monotone condition, so the windows reported do not depend on batch cuts either: for a
+   * touched slot, the window it starts (with the next slot, when one exists) and the window it
+   * ends (when the previous slot exists). Windows are screened on the counters the script
+   * returned, then measured from the full hashes. A flagged window is stored every time it is
+   * touched, so that its value and evidence are those of all its events so far.
+   */
+  async #windowSignals(partition: number, plan: WindowPlan, values: readonly BucketValues[], facts: ReadonlyMap<string, LicenseFacts | null>): Promise<AbuseSignal[]> {
+    const thresholdsOf = (rule: WindowRule, subject: string) => (rule === 'key_guessing' ? this.#thresholds : (facts.get(subject)?.thresholds ?? this.#thresholds));
+    const seatsOf = (ref: WindowRef) => (ref.rule === 'seat_sharing' ? (facts.get(ref.subject)?.seats ?? null) : null);
+    // Windows by signal id: their slots' counters (earliest first) and their latest event in this batch.
+    const windows = new Map<string, { ref: WindowRef; slots: (readonly number[] | null)[]; last: { at: number; index: number } }>();
+    const unread: { id: string; bucket: string }[] = [];
+    const note = (ref: WindowRef, slot: number, fields: readonly number[] | null, last: { at: number; index: number }) => {
+      const id = windowSignalId(ref);
+      let window = windows.get(id);
+      if (!window) {
+        window = { ref, slots: Array.from({ length: WINDOW_GEOMETRY[ref.rule].slots }, () => null), last };
+        windows.set(id, window);
+      } else if (last.index > window.last.index) window.last = last;
+      if (fields !== null) window.slots[slot] = fields;
+    };
+    const NONE: readonly number[] = [];
+    plan.subjects.forEach((subject, index) => {
+      const { slotMs, slots } = WINDOW_GEOMETRY[subject.rule];
+      const value = values[index]!;
+      const last = plan.lastEvents[index]!;
+      const licenseFacts = subject.rule === 'key_guessing' ? null : facts.get(subject.licenseId);
+      const thresholds = licenseFacts?.thresholds ?? this.#thresholds;
+      const seats = licenseFacts?.seats ?? null;
+      for (const rule of RULES_OF_BUCKET[subject.rule]) {
+        if (slots === 1) {
+          if (mayFlag(rule, value.fields, NONE, thresholds, seats)) note({ rule, subject: subjectKey(subject), windowStart: subject.slotStart }, 0, value.fields, last);
+          continue;
+        }
+        // Most slots stop here: neither window holding them can be flagged on these counters.
+        const previous = value.previous ?? NONE;
+        const ends = (previous[0] ?? 0) > 0 && mayFlag(rule, previous, value.fields, thresholds, seats);
+        const starts = value.successor === true || mayFlag(rule, value.fields, NONE, thresholds, seats);
+        if (!ends && !starts) continue;
+        const key = subjectKey(subject);
+        if (starts) {
+          const ref = { rule, subject: key, windowStart: subject.slotStart };
+          note(ref, 0, value.fields, last);
+          if (value.successor) unread.push({ id: windowSignalId(ref), bucket: slotBucket(rule, key, subject.slotStart + slotMs) });
+          else note(ref, 1, NONE, last);
+        }
+        if (ends) {
+          const ref = { rule, subject: key, windowStart: subject.slotStart - slotMs };
+          note(ref, 0, previous, last);
+          note(ref, 1, value.fields, last);
+        }
+      }
+    });
+    // A late entry in a slot whose next slot exists: read that slot, unless the batch touched it.
+    const missing = unread.filter(({ id }) => windows.get(id)!.slots[1] === null);
+    const read = await this.windows.readFields(partition, missing.map(({ bucket }) => bucket), ['n', 'd', 'cd', 'qd']);
+    missing.forEach(({ id }, i) => {
+      const window = windows.get(id)!;
+      const [n = 0, d = 0, cd = 0, qd = 0] = read[i]!;
+      const rule = window.ref.rule;
+      window.slots[1] = rule === 'geo_spread' || rule === 'seat_sharing' ? [n, cd, qd] : rule === 'velocity' ? [n, d] : [n];
+    });
+
+    const candidates = [...windows.values()].filter(({ ref, slots }) =>
+      mayFlag(ref.rule, slots[0] ?? NONE, slots[1] ?? NONE, thresholdsOf(ref.rule, ref.subject), seatsOf(ref)),
+    );
+    if (candidates.length === 0) return [];
+    // A window's latest event in this batch is the latest of every touched slot of it, also of a
+    // slot whose own screen did not pass (it may have read a copy that the batch updated later).
+    const touched = new Map(plan.subjects.map((subject, index) => [subject.bucket, plan.lastEvents[index]!]));
+    for (const window of candidates) {
+      for (const bucket of windowBuckets(window.ref)) {
+        const last = touched.get(bucket);
+        if (last !== undefined && last.index > window.last.index) window.last = last;
+      }
+    }
+    const buckets = candidates.flatMap(({ ref, last }) => [
+      ...windowBuckets(ref),
+      ...(ref.rule === 'geo_spread' ? [slotBucket('velocity', ref.subject, slotStartOf('velocity', last.at))] : []),
+    ]);
+    const hashes = await this.windows.readBuckets(partition, buckets);
+    const now = this.#clock();
+    const signals: AbuseSignal[] = [];
+    let offset = 0;
+    for (const { ref, last } of candidates) {
+      const length = WINDOW_GEOMETRY[ref.rule].slots + (ref.rule === 'geo_spread' ? 1 : 0);
+      const own = hashes.slice(offset, offset + WINDOW_GEOMETRY[ref.rule].slots);
+      const extra = ref.rule === 'geo_spread' ? hashes[offset + length - 1] : undefined;
+      offset += length;
+      const measure = measureWindow(ref.rule, own, thresholdsOf(ref.rule, ref.subject), extra, seatsOf(ref));
+      if (measure.verdict.flagged) signals.push(windowSignal(ref, measure.verdict, measure, new Date(last.at), now));
+    }
+    return signals;
+  }
+
+  /** Whether a finding with this value should be reported: new, or grown enough since last reported. */
   #isDue(signalId: string, value: number): boolean {
-    const previous = this.#stored.get(signalId);
+    const previous = this.#reported.get(signalId);
     return previous === undefined || (value > previous && value >= previous * (1 + this.#growth));
   }
 
+  /** Stores every signal (current value and evidence); reports to `onSignal` the new or grown ones. */
   async #store(signals: readonly AbuseSignal[]): Promise<void> {
     if (signals.length === 0) return;
     await this.signals.upsert(signals);
-    for (const signal of signals) {
+    const due = signals.filter((signal) => this.#isDue(signal.id, signal.value));
+    for (const signal of due) {
       if (this.#onSignal) await this.#onSignal(signal);
     }
     // Remembered only once reported: a failed onSignal is retried with the batch.
-    for (const signal of signals) this.#stored.set(signal.id, signal.value);
+    for (const signal of due) this.#reported.set(signal.id, signal.value);
   }
-}
-
-/** The hour bucket before a velocity subject's. */
-function previousHourBucket(subject: WindowSubject): string {
-  if (subject.rule !== 'velocity') throw new Error(`not an hour bucket: ${subject.bucket}`);
-  return `h:${subject.licenseId}:${subject.windowStart - 3_600_000}`;
 }
 
 /** Orders Redis stream entry ids (`<ms>-<seq>`). */

@@ -17,6 +17,8 @@ export interface LicenseFacts {
   readonly thresholds: DetectionThresholds;
   /** Domains activated on the license; `null` when its plan binds no domains. */
   readonly licensedDomains: readonly string[] | null;
+  /** Machine seats of the license (`limits.maxActivations`); `null` when it binds no machines. */
+  readonly seats?: number | null;
   /** Set for a trial license (key type `trial` or a trial end date): when the trial started. */
   readonly trialStartedAt: Date | null;
 }
@@ -55,6 +57,7 @@ export function licenseFactsOf(license: License, plan: Plan | undefined, base?: 
     customerId: license.customerId,
     thresholds: resolveThresholds(plan?.abuseThresholds, base),
     licensedDomains: license.limits.maxDomains === null && domains.length === 0 ? null : domains,
+    seats: license.limits.maxActivations,
     trialStartedAt: license.trial !== null || license.keyType === 'trial' ? license.createdAt : null,
   };
 }

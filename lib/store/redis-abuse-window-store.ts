@@ -15,28 +15,49 @@
  * in a counter field (`d`, `cd`) and capped, so that a flood of addresses cannot grow a hash
  * without bound; increments of values past the cap go to `<counter>~` instead. The TTL is set
  * when a bucket is created (it must outlive the bucket's window).
+ *
+ * Invariant (test/service/abuse-batch-independence.test.ts): every field of every bucket is the
+ * same whether a partition's entries arrive one at a time or cut into batches anywhere, and
+ * whether a batch is delivered again after a crash.
  */
 import type { Redis } from 'ioredis';
 
 /**
- * A capped group of distinct values in one bucket hash, counted or sampled. A counted group
- * keeps at most `cap` values and their number in `counter`; a sampled group (`counter` empty)
- * records values only while the bucket has held fewer than `cap` events, which bounds it too
- * and costs no counter update (for evidence that needs no exact count).
+ * A capped group of distinct values in one bucket hash: at most `cap` values, their number in
+ * `counter`. The values kept are the first `cap` distinct ones in stream order, whatever the
+ * batch cuts (a batch's new values past the cap are dropped newest first); increments of values
+ * past the cap go to `<counter>~`.
  */
 export interface DistinctGroup {
-  /** Field that counts the distinct values, e.g. `d`; `` for a sample. */
+  /** Field that counts the distinct values, e.g. `d`; never empty. */
   readonly counter: string;
-  /** Most distinct values kept (counted), or events sampled (sample). */
+  /** Most distinct values kept. */
   readonly cap: number;
   /**
-   * A counted group is counted only once the bucket's first counter passes this many events
-   * (then its values are counted once, and incremented from there on), since below it nothing
-   * reads the number; must not exceed `cap`. Default 0 (always counted).
+   * The group is counted only once the bucket's first counter passes this many events (its
+   * values are then counted once, by the batch that takes the bucket past it, and incremented
+   * from there on), since below it nothing reads the number; must not exceed `cap`. Default 0
+   * (always counted).
    */
   readonly countFrom?: number;
   /** Increments of the values' own fields (prefix included, e.g. `i:198.51.100.7`). */
   readonly increments: ReadonlyMap<string, number>;
+}
+
+/**
+ * A sample: the values of the bucket's first `cap` events (by its first counter), for evidence
+ * that needs no exact count. Bounded by `cap` and costs no counter update.
+ */
+export interface SampleGroup {
+  readonly counter: '';
+  /** Events sampled. */
+  readonly cap: number;
+  /**
+   * The batch's events of this bucket in stream order, as runs of one value (`['p:m1', 3]`:
+   * three events in a row with that value; `''` for events without a value). Only the first
+   * `cap` events of a batch can ever be sampled, so a planner may stop there.
+   */
+  readonly runs: readonly (readonly [field: string, events: number])[];
 }
 
 /** All increments of one batch to one bucket hash. */
@@ -53,14 +74,28 @@ export interface BucketIncrement {
   readonly first: number;
   readonly last: number;
   readonly counters: ReadonlyMap<string, number>;
-  readonly groups: readonly DistinctGroup[];
+  readonly groups: readonly (DistinctGroup | SampleGroup)[];
   /** Fields whose values are returned. */
   readonly read: readonly string[];
+  /**
+   * Set for a slot of a window made of two slots: the slot length. The bucket name must end with
+   * its slot start (`h:lic_1:1772442000000`); its neighbours are the names with the start moved by
+   * `slotMs` either way. The previous slot's `read` fields are returned too, from a copy kept in
+   * this bucket (`<field`: taken when this bucket is created, and kept current by every later
+   * batch that touches the previous slot), and a bucket knows whether its next slot exists
+   * (field `x` = 1: set when its next slot is created after it, or when it is created after its
+   * next slot). So a batch reads no other bucket unless an entry comes late into a slot whose
+   * next slot exists.
+   */
+  readonly slotMs?: number;
 }
 
 /** The values of one bucket's `read` fields after the batch (0 when absent). */
 export interface BucketValues {
   readonly fields: readonly number[];
+  /** With `neighbours`: whether the next slot exists (field `x`), and the previous slot's fields. */
+  readonly successor?: boolean;
+  readonly previous?: readonly number[];
 }
 
 /** What one script call did. */
@@ -137,15 +172,19 @@ for r = 4, #ARGV do
     local counter, cap, countFrom, values = t[i], tonumber(t[i + 1]), tonumber(t[i + 2]), tonumber(t[i + 3])
     i = i + 4
     if apply and counter == '' then
-      -- A sample: values are recorded while the bucket held fewer than cap events before this batch.
-      if before < cap then
-        for v = 1, values do
-          redis.call('HINCRBY', key, t[i], t[i + 1])
-          i = i + 2
+      -- A sample: runs of the batch's events in stream order ('' for an event without a value);
+      -- the events at positions below cap in the bucket are recorded, whatever the batch cuts.
+      local room = cap - before
+      local taken = {}
+      for v = 1, values do
+        if room > 0 then
+          local take = math.min(room, tonumber(t[i + 1]))
+          if t[i] ~= '' then taken[t[i]] = (taken[t[i]] or 0) + take end
+          room = room - take
         end
-      else
-        i = i + 2 * values
+        i = i + 2
       end
+      for field, by in pairs(taken) do redis.call('HINCRBY', key, field, by) end
     elseif apply and countFrom > 0 and before + batch <= countFrom then
       -- Not counted yet: below countFrom events nothing needs the number (nor can reach the cap).
       for v = 1, values do
@@ -164,7 +203,10 @@ for r = 4, #ARGV do
         i = i + 2
       end
       local total = nil
-      if before < countFrom then
+      -- Counted from the first batch that takes the bucket past countFrom events, including one
+      -- that starts exactly at countFrom (a batch that ended on it counted nothing).
+      local crossing = countFrom > 0 and before <= countFrom
+      if crossing then
         -- Crossing countFrom in this batch: count the group's values once; increments from now on.
         total = 0
         for _, field in ipairs(redis.call('HKEYS', key)) do
@@ -182,7 +224,7 @@ for r = 4, #ARGV do
           total = total - 1
           j = j - 2
         end
-        if j < #added - 1 or before < countFrom then redis.call('HSET', key, counter, total) end
+        if j < #added - 1 or crossing then redis.call('HSET', key, counter, total) end
         known[counter] = total
       end
     else
@@ -190,18 +232,59 @@ for r = 4, #ARGV do
     end
   end
   local reads = tonumber(t[i])
-  local row, missing, at = {}, {}, {}
+  local row, missing, at, readFields = {}, {}, {}, {}
   for r = 1, reads do
     local field = t[i + r]
+    readFields[r] = field
     if known[field] then row[r] = known[field] else
       missing[#missing + 1] = field
       at[#at + 1] = r
     end
   end
   i = i + reads + 1
+  local slotMs = tonumber(t[i])
+  local previous, nextSlot = '', ''
+  if slotMs then
+    -- The bucket name ends with its slot start; its neighbours' names differ only there.
+    local stem, start = string.match(t[1], '^(.*:)(%-?%d+)$')
+    previous = string.format('%s%.0f', stem, tonumber(start) - slotMs)
+    nextSlot = string.format('%s%.0f', stem, tonumber(start) + slotMs)
+  end
+  if previous ~= '' then
+    if apply and created then
+      -- A new slot learns its neighbours once: a copy of the previous slot's read fields (as
+      -- '<field'), and whether the next slot exists ('x'); the previous slot learns of it.
+      local values = redis.call('HMGET', base .. previous, unpack(readFields))
+      if values[1] then
+        local copy = {}
+        for r = 1, reads do
+          copy[#copy + 1] = '<' .. readFields[r]
+          copy[#copy + 1] = values[r] or '0'
+        end
+        redis.call('HSET', key, unpack(copy))
+        redis.call('HSET', base .. previous, 'x', 1)
+      end
+      if redis.call('EXISTS', base .. nextSlot) == 1 then redis.call('HSET', key, 'x', 1) end
+    end
+    missing[#missing + 1] = 'x'
+    at[#at + 1] = reads + 1
+    for r = 1, reads do
+      missing[#missing + 1] = '<' .. readFields[r]
+      at[#at + 1] = reads + 1 + r
+    end
+  end
   if #missing > 0 then
     local values = redis.call('HMGET', key, unpack(missing))
     for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
+  end
+  if previous ~= '' and apply and row[reads + 1] == 1 then
+    -- An entry late in a slot whose next slot exists: keep the next slot's copy current.
+    local copy = {}
+    for r = 1, reads do
+      copy[#copy + 1] = '<' .. readFields[r]
+      copy[#copy + 1] = row[r]
+    end
+    redis.call('HSET', base .. nextSlot, unpack(copy))
   end
   if apply and created then
     redis.call('HSET', key, 'f', first)
@@ -250,17 +333,28 @@ export class RedisAbuseWindowStore {
       for (const [field, by] of increment.counters) record += `${token(field)}${by}\x1f`;
       record += `${increment.groups.length}\x1f`;
       for (const group of increment.groups) {
+        if ('runs' in group) {
+          record += `\x1f${group.cap}\x1f0\x1f${group.runs.length}\x1f`;
+          for (const [field, events] of group.runs) record += `${token(field)}${events}\x1f`;
+          continue;
+        }
         record += `${token(group.counter)}${group.cap}\x1f${group.countFrom ?? 0}\x1f${group.increments.size}\x1f`;
         for (const [field, by] of group.increments) record += `${token(field)}${by}\x1f`;
       }
       record += `${increment.read.length}\x1f`;
       for (const field of increment.read) record += token(field);
+      record += increment.slotMs === undefined ? '\x1f' : `${increment.slotMs}\x1f`;
       args.push(record);
     }
     const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];
     const reply = (await command!.call(this.#redis, `${base}checkpoint`, ...args)) as [string, ...unknown[]];
     if (reply[0] === 'partial') return { status: 'partial', checkpoint: String(reply[1]) };
-    const values = (reply.slice(1) as (number | null)[][]).map((row) => ({ fields: row.map((value) => Number(value ?? 0)) }));
+    const values = (reply.slice(1) as (number | null)[][]).map((row, index): BucketValues => {
+      const numbers = row.map((value) => Number(value ?? 0));
+      const reads = increments[index]!.read.length;
+      if (increments[index]!.slotMs === undefined) return { fields: numbers };
+      return { fields: numbers.slice(0, reads), successor: numbers[reads] === 1, previous: numbers.slice(reads + 1) };
+    });
     return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };
   }
 

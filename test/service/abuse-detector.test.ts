@@ -81,22 +81,25 @@ describe('AbuseDetector', () => {
     expect(reported.map((s) => s.id)).toContain(signal!.id);
   });
 
-  it('flags a burst of 3,000 validations in an hour from 300 IPs as velocity', async () => {
+  it('flags a burst of 3,000 validations in an hour from 300 IPs as velocity, in each sliding hour it overflows', async () => {
     const licenseId = await issue('open');
     const events = Array.from({ length: 3000 }, (_, i) => validationEvent(licenseId, HOUR + i * 1000, { ip: `81.${2 + (i % 3)}.${i % 100}.9`, fingerprint: `fp_${i % 40}` }));
     await processInBatches(events);
 
-    const [signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
+    // 09:00-10:00 holds all 3,000; 09:30-10:30 the last 1,200 (past the threshold on its own).
+    const [later, signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
     expect(others).toEqual([]);
     expect(signal).toMatchObject({ value: 3000, threshold: 1000, window: { start: new Date(HOUR), end: new Date(HOUR + 3_600_000) } });
-    expect(signal!.evidence.details).toMatchObject({ validations: 3000, distinctIps: 300 });
+    expect(signal!.evidence.details).toEqual({ validations: 3000, distinctIps: 300, validationsFromIpsPastCap: 0 });
     expect(signal!.evidence.fingerprints).toHaveLength(20);
     expect(signal!.evidence.topIps).toHaveLength(20);
     expect(signal!.evidence.topIps![0]).toEqual({ value: '81.2.0.9', count: 10 });
+    expect(signal!.evidence.firstSeen).toEqual(new Date(HOUR));
     expect(signal!.evidence.lastSeen).toEqual(new Date(HOUR + 2_999_000));
+    expect(later).toMatchObject({ value: 1200, window: { start: new Date(HOUR + 1_800_000) } });
   });
 
-  it('flags a burst straddling the hour boundary, measured over the last hour', async () => {
+  it('flags a burst straddling the hour boundary whole, in the hour that starts at the half hour', async () => {
     const licenseId = await issue('open');
     const start = HOUR + 40 * 60_000; // 09:40 to 10:20, 800 validations on each side of 10:00
     const events = Array.from({ length: 1600 }, (_, i) => validationEvent(licenseId, start + i * 1500, { ip: `81.2.${i % 200}.9` }));
@@ -104,10 +107,8 @@ describe('AbuseDetector', () => {
 
     const [signal, ...others] = await detector.signals.list({ licenseId, kind: 'velocity' });
     expect(others).toEqual([]);
-    expect(signal).toMatchObject({ window: { start: new Date(HOUR + 3_600_000) }, threshold: 1000 });
-    expect(signal!.value).toBeGreaterThan(1000);
-    expect(signal!.evidence.details).toMatchObject({ previousHourValidations: 800 });
-    expect(signal!.evidence.details!['lastHourValidations']).toBe(signal!.value);
+    expect(signal).toMatchObject({ value: 1600, threshold: 1000, window: { start: new Date(HOUR + 1_800_000), end: new Date(HOUR + 5_400_000) } });
+    expect(signal!.evidence.details).toMatchObject({ validations: 1600, distinctIps: 200 });
   });
 
   it('keeps a 500-seat enterprise key validating from 5 offices in 2 countries quiet', async () => {
@@ -118,6 +119,24 @@ describe('AbuseDetector', () => {
 
     expect(await detector.signals.list({ licenseId })).toEqual([]);
     expect(reported).toEqual([]);
+  });
+
+  it('flags a 3-seat key used from 8 machines (NOT_ACTIVATED on the unseated ones), and leaves a key used as sold alone', async () => {
+    const shared = await issue('pro');
+    const sold = await issue('pro');
+    const seatsOf = (licenseId: string, machines: number, seats: number) =>
+      Array.from({ length: 160 }, (_, i) =>
+        validationEvent(licenseId, HOUR + i * 60_000, { ip: COUNTRY_IPS[i % 4]![1], fingerprint: `machine-${i % machines}`, code: i % machines < seats ? 'VALID' : 'NOT_ACTIVATED' }),
+      );
+    // The key used as sold: 3 seated machines, and one new laptop answered NOT_ACTIVATED until it was activated.
+    const asSold = [...seatsOf(sold, 3, 3), validationEvent(sold, HOUR + 5_000, { fingerprint: 'new-laptop', code: 'NOT_ACTIVATED' })];
+    await processInBatches([...seatsOf(shared, 8, 3), ...asSold].sort((a, b) => a.at - b.at), 37);
+
+    const [signal, ...others] = await detector.signals.list({ licenseId: shared, kind: 'seat_sharing' });
+    expect(others).toEqual([]);
+    expect(signal).toMatchObject({ value: 5, threshold: 2, evidence: { details: { seats: 3, unseatedMachines: 5, unseatedMachinesAllowed: 2, notActivatedAnswers: 100 } } });
+    expect(signal!.evidence.fingerprints!.map((f) => f.value)).toEqual(['machine-3', 'machine-4', 'machine-5', 'machine-6', 'machine-7']);
+    expect(await detector.signals.list({ licenseId: sold })).toEqual([]);
   });
 
   it('follows the plan: an enterprise plan allows a burst that the default flags', async () => {

@@ -75,6 +75,16 @@ describe('RedisAbuseWindowStore', () => {
     expect(await store.apply(5, '3-0', '3-1', [lazy(2, 4)])).toEqual({ status: 'applied', values: [{ fields: [7, 6] }] });
   });
 
+  it('counts a group once the bucket passes countFrom, also when a batch ends exactly on it (batches of one event)', async () => {
+    const one = (i: number): BucketIncrement => {
+      const increment = ips(1, i);
+      return { ...increment, groups: [{ ...increment.groups[0]!, cap: 1000, countFrom: 100, increments: new Map([[`i:10.0.${i >> 8}.${i & 255}`, 1]]) }] };
+    };
+    let last: unknown;
+    for (let i = 0; i < 150; i += 1) last = await store.apply(6, `${i + 1}-0`, `${i + 1}-0`, [one(i)]);
+    expect(last).toEqual({ status: 'applied', values: [{ fields: [150, 150] }] });
+  });
+
   it('records a sampled group only while the bucket held fewer events than its cap', async () => {
     const sample = (n: number, value: string): BucketIncrement => ({
       bucket: 'h:lic_2:0',
@@ -82,7 +92,7 @@ describe('RedisAbuseWindowStore', () => {
       first: T,
       last: T,
       counters: new Map([['n', n]]),
-      groups: [{ counter: '', cap: 2, increments: new Map([[`p:${value}`, n]]) }],
+      groups: [{ counter: '', cap: 2, runs: [[`p:${value}`, n]] }],
       read: ['n'],
     });
     await store.apply(4, '1-0', '1-0', [sample(1, 'a')]);
@@ -91,5 +101,35 @@ describe('RedisAbuseWindowStore', () => {
     const [hash] = await store.readBuckets(4, ['h:lic_2:0']);
     expect(hash).toMatchObject({ n: '3', 'p:a': '1', 'p:b': '1' });
     expect(hash!['p:c']).toBeUndefined();
+  });
+
+  it('samples the events at positions below the cap, however the batch is cut', async () => {
+    const sample = (runs: [string, number][]): BucketIncrement => ({
+      bucket: 'h:lic_3:0',
+      ttlSeconds: 600,
+      first: T,
+      last: T,
+      counters: new Map([['n', runs.reduce((total, [, n]) => total + n, 0)]]),
+      groups: [{ counter: '', cap: 4, runs }],
+      read: ['n'],
+    });
+    await store.apply(8, '1-0', '1-0', [sample([['p:a', 1], ['', 1]])]);
+    await store.apply(8, '2-0', '2-0', [sample([['p:b', 1], ['p:a', 2], ['p:c', 1]])]);
+    const [hash] = await store.readBuckets(8, ['h:lic_3:0']);
+    expect(hash).toMatchObject({ n: '6', 'p:a': '2', 'p:b': '1' });
+    expect(hash!['p:c']).toBeUndefined();
+  });
+
+  it('returns the previous slot\'s fields from a copy kept current, and knows whether the next slot exists, in either order of creation', async () => {
+    const slot = (n: number): BucketIncrement => ({ ...ips(2), bucket: `h:lic_4:${n}`, slotMs: 1 });
+    expect(await store.apply(9, '1-0', '1-1', [slot(0)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [0, 0] }] });
+    expect(await redis.exists(`${keyPrefix}:abuse:{9}:h:lic_4:-1`)).toBe(0);
+    expect(await store.apply(9, '2-0', '2-1', [slot(1)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: false, previous: [2, 2] }] });
+    expect(await store.apply(9, '3-0', '3-1', [slot(0)])).toEqual({ status: 'applied', values: [{ fields: [4, 2], successor: true, previous: [0, 0] }] });
+    // The late entries of slot 0 reached slot 1's copy.
+    expect(await store.apply(9, '3-5', '3-6', [slot(1)])).toEqual({ status: 'applied', values: [{ fields: [4, 2], successor: false, previous: [4, 2] }] });
+    // Slot 5 before slot 4: slot 4 learns at its creation that its next slot exists.
+    await store.apply(9, '4-0', '4-1', [slot(5)]);
+    expect(await store.apply(9, '5-0', '5-1', [slot(4)])).toEqual({ status: 'applied', values: [{ fields: [2, 2], successor: true, previous: [0, 0] }] });
   });
 });

@@ -75,3 +75,35 @@ export function addressesIn(prefix: string, count: number): string[] {
 export function repeated<T>(round: readonly T[], rounds: number): T[] {
   return Array.from({ length: rounds }, () => round).flat();
 }
+
+/** A seeded pseudo-random source (xorshift32): the same seed gives the same traffic. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/** `count` public addresses of one country: hosts in the /24 of a geoip-lite sample address of it. */
+export function addressesOfCountry(sample: string, count: number): string[] {
+  return addressesIn(sample.replace(/\.\d+$/, ''), count);
+}
+
+/** `count` IPv6 privacy addresses (RFC 4941): random interface ids inside one /64. */
+export function privacyAddresses(prefix64: string, count: number, random: () => number): string[] {
+  const group = () => Math.floor(random() * 0x10000).toString(16);
+  return Array.from({ length: count }, () => `${prefix64}:${group()}:${group()}:${group()}:${group()}`);
+}
+
+/** Fisher-Yates shuffle with the given random source, so kinds of traffic interleave. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [result[i], result[j]] = [result[j]!, result[i]!];
+  }
+  return result;
+}

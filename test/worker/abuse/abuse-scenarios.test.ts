@@ -147,7 +147,7 @@ describe('abuse detection end to end', () => {
       );
       const threshold = DEFAULT_DETECTION_THRESHOLDS;
       const only = (subject: string) => signals.filter((signal) => subjectOf(signal) === subject);
-      // Values are as last stored: a signal is stored again only when it grew by 10 %.
+      // A signal is stored with its current value on every batch that touches its window.
       expect(only(geo.id)[0]!.threshold).toBe(threshold.countriesPerDay);
       expect(only(geo.id)[0]!.value).toBeGreaterThanOrEqual(threshold.countriesPerDay);
       const countries = only(geo.id)[0]!.evidence.countries!.map((country) => country.value);
