@@ -154,9 +154,14 @@ export class ValidationService {
     const binding = {
       ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
       ...(input.domain === undefined ? {} : { domain: input.domain }),
+      ...(input.product === undefined ? {} : { product: input.product }),
+      // A floating seat's token ends with its lease: offline grace cannot outlast the seat.
+      ...(decision.leaseExpiresAt === undefined ? {} : { notAfter: decision.leaseExpiresAt }),
     };
     // Everything the decision depends on: the license version, the code and the binding.
-    const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
+    const reuseKey = license
+      ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}:${input.product ?? ''}`
+      : undefined;
     return signer.signAnswer(decision, now, binding, reuseKey);
   }
 }
