@@ -103,6 +103,11 @@ export class ValidationService {
     return this.#answer(license, prepared, input, context);
   }
 
+  /** Validates a key as sent, parsing it on the way: the one call for embedding apps. */
+  async validateKey(input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
+    return this.validate(this.prepare(input.key), input, context);
+  }
+
   /**
    * The answer as JSON text. An answer handed out again within the token reuse window is the same
    * object, and its text is kept with it (for as long as the object lives), so it is serialised once.

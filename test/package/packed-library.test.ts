@@ -4,13 +4,20 @@
  * point, and type-checks against mongodb 6 and 7. Embedding the core installs no server
  * dependency and no source map; the installed size is measured.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { generateTokenKeyPair } from '../../lib/tokens/validation-token.js';
+import { issueLicense } from '../support/licenses.js';
+import { startTestServer } from '../support/server-fixture.js';
+import { mongoUrl, uniqueName } from '../setup/services.js';
+
+const execFileAsync = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ENTRIES = ['keyward', 'keyward/service', 'keyward/client'];
 
@@ -28,6 +35,25 @@ function filesUnder(folder: string): Array<{ file: string; bytes: number }> {
     .map((file) => path.join(folder, file))
     .filter((file) => statSync(file).isFile())
     .map((file) => ({ file, bytes: statSync(file).size }));
+}
+
+/** The first fenced block of `language` after `marker` in a document of the project. */
+function codeBlockAfter(document: string, marker: string, language: string): string {
+  const text = readFileSync(path.join(root, document), 'utf8');
+  const at = text.indexOf(marker);
+  if (at < 0) throw new Error(`${document}: no "${marker}"`);
+  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(text.slice(at));
+  if (!match?.[1]) throw new Error(`${document}: no ${language} block after "${marker}"`);
+  return match[1];
+}
+
+/** Runs a TypeScript file of the consumer project with tsx, as a reader of the README would. */
+function runTypeScript(file: string, env: Record<string, string>): string {
+  return execFileSync(process.execPath, ['--import', pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href, file], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 }
 
 let tarball = '';
@@ -70,6 +96,46 @@ describe('the packed keyward library', () => {
     expect(byImport['keyward']).toEqual(expect.arrayContaining(['generateKey', 'decideValidation', 'createSigningKeySet', 'verifyValidationToken']));
     expect(byImport['keyward/service']).toEqual(expect.arrayContaining(['createKeyward', 'LicenseService']));
     expect(byImport['keyward/client']).toEqual(expect.arrayContaining(['createKeywardClient', 'KeywardClient']));
+  });
+
+  it('runs the README snippets as written: the pure core, and the service on the test MongoDB', { timeout: 300_000 }, () => {
+    npmInstall(project, ['mongodb@6']);
+    const pair = generateTokenKeyPair();
+    const env = {
+      MONGODB_URL: mongoUrl(),
+      MONGODB_DB: uniqueName('readme'),
+      KEYWARD_DIGEST_SECRET: 'readme-digest-secret-0123456789abcdefghijklmnop',
+      KEYWARD_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      // The base64 form the configuration table promises.
+      KEYWARD_SIGNING_KEY: Buffer.from(pair.privateKey).toString('base64'),
+    };
+    writeFileSync(path.join(project, 'readme-core.mts'), codeBlockAfter('README.md', '## Embedding the library', 'ts'));
+    expect(runTypeScript('readme-core.mts', env)).toMatch(/^TO-\*{4}-\*{4}-\*{4}-[0-9A-Z]{4}$/m);
+
+    writeFileSync(path.join(project, 'readme-service.mts'), codeBlockAfter('README.md', 'With storage, without the HTTP server', 'ts'));
+    expect(runTypeScript('readme-service.mts', env).trim().split('\n')).toEqual(['VALID true', 'SUSPENDED']);
+  });
+
+  it('runs the example app of docs/client.md against a real server, then offline from its cache', { timeout: 300_000 }, async () => {
+    const server = await startTestServer();
+    const license = await issueLicense(server.server, { planId: 'pro' });
+    writeFileSync(path.join(project, 'license-check.mjs'), codeBlockAfter('docs/client.md', '## Example app', 'js'));
+    writeFileSync(path.join(project, 'keyward-jwks.json'), await (await fetch(`${server.url}/.well-known/jwks.json`)).text());
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'keyward-app-data-'));
+    // Asynchronously: the server answers from this very process.
+    const launch = async () => {
+      const run = await execFileAsync(process.execPath, ['license-check.mjs', license.key], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, KEYWARD_URL: server.url, APP_DATA_DIR: dataDir },
+      }).catch((error: { stdout: string; stderr: string }) => error);
+      return `${run.stdout}${run.stderr}`;
+    };
+
+    expect(await launch()).toMatch(/^Licensed \(server\): plan pro, offline until \d{4}-/);
+    expect(await launch()).toMatch(/^Licensed \(server\)/); // the seat is taken once, then validated
+    await server.stop();
+    expect(await launch()).toMatch(/^Licensed \(cache\): plan pro/);
   });
 
   it('type-checks an ESM and a CommonJS consumer against mongodb 6 and 7', { timeout: 600_000 }, () => {
