@@ -3,6 +3,7 @@
  * test/architecture.test.ts:
  * - pure modules of lib/ import no I/O client, no web framework, no queue and no Stripe;
  * - lib/ never imports server/ or worker/ (dependencies point inward);
+ * - lib/client/ (keyward/client) imports only itself, node: built-ins and types;
  * - no import cycles anywhere.
  * lib/store/ and lib/service/ are the I/O edge of the library and may use the clients.
  */
@@ -11,7 +12,7 @@ const IO_MODULES = [
   '(^|/)node_modules/(mongodb|ioredis|bullmq|koa|@koa|stripe|pino|geoip-lite|lru-cache|nodemailer)/',
   '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|dns|child_process|cluster|worker_threads|tls|readline)$',
 ];
-const IO_EDGE = '^lib/(store|service)/';
+const IO_EDGE = '^lib/(store|service|client)/';
 
 module.exports = {
   forbidden: [
@@ -35,6 +36,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: '^(server|worker|embedded|scripts|cli|runtime)/' },
+    },
+    {
+      name: 'client-self-contained',
+      comment: 'keyward/client has no runtime dependencies: lib/client/ imports only itself, node: built-ins and types.',
+      severity: 'error',
+      from: { path: '^lib/client/' },
+      to: { pathNot: '^lib/client/', dependencyTypesNot: ['type-only', 'core'] },
     },
     {
       name: 'no-circular',

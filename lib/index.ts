@@ -27,7 +27,7 @@ export {
 export { keyDigest, MIN_DIGEST_SECRET_BYTES } from './keys/key-digest.js';
 export { maskKey, type MaskKeyOptions } from './keys/mask-key.js';
 
-export type { Plan, PlanLimits, AbuseThresholds } from './plans/plan.js';
+export type { Plan, PlanLimits, AbuseThresholds, FloatingSeats } from './plans/plan.js';
 export { loadPlanCatalogue, type PlanCatalogue } from './plans/plan-catalogue.js';
 
 export type {
@@ -44,6 +44,7 @@ export type * from './lifecycle/commands.js';
 export type { AuditEntry, LifecycleRefusal, LifecycleRefusalCode, LifecycleResult } from './lifecycle/outcome.js';
 export { issueLicense, type IssueLicenseInput } from './lifecycle/issue-license.js';
 export { applyCommand } from './lifecycle/apply-command.js';
+export { leaseEndOf, isSeatLive, liveMachineSeats } from './lifecycle/floating-seat.js';
 export { normaliseDomain, normaliseFingerprint, activationIdFor } from './lifecycle/binding-value.js';
 
 export { VALIDATION_CODES, type ValidationCode } from './validation/validation-code.js';
@@ -66,6 +67,19 @@ export {
   type VerifyValidationTokenResult,
   type TokenRejection,
 } from './tokens/validation-token.js';
+export {
+  createSigningKeySet,
+  parseVerificationKeys,
+  readPrivateKey,
+  readPublicKey,
+  publicJwk,
+  type SigningKeySet,
+  type SigningKeySetOptions,
+  type VerificationKeyOptions,
+  type KeyInForce,
+  type Ed25519Jwk,
+  type Jwks,
+} from './tokens/signing-key-set.js';
 
 export { CASE_STATUSES, CASE_ACTIONS, type AbuseCase, type CaseStatus, type CaseAction, type CaseDecision, type CaseTimelineEntry } from './abuse/abuse-case.js';
 export { caseIdOf } from './abuse/case-id.js';

@@ -14,6 +14,7 @@ import {
   type Environment,
 } from '../lib/config/environment.js';
 import { loadPlanCatalogue, type PlanCatalogue } from '../lib/plans/plan-catalogue.js';
+import { parseVerificationKeys, type VerificationKeyOptions } from '../lib/tokens/signing-key-set.js';
 
 export { parseEnvironment, type Environment } from '../lib/config/environment.js';
 
@@ -56,6 +57,12 @@ export const serverEnvironment = z.object({
    * in ms; 0 turns it off. Default: a fifth of CACHE_MAX_STALE_MS, at most 1000.
    */
   CACHE_REFRESH_AHEAD_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().nonnegative().optional()),
+  /**
+   * Next and retired public keys published beside KEYWARD_SIGNING_KEY, as JSON:
+   * `[{"kid":"k2","state":"next","publicKey":"…"},{"kid":"k1","state":"retired","publicKey":"…","validUntil":"…"}]`.
+   * Default none (docs/library.md, rotation).
+   */
+  KEYWARD_SIGNING_KEYS: z.preprocess(unsetIfEmpty, z.string().optional()),
   /** Lifetime of validation tokens, in seconds. Default 259200 (3 days). */
   TOKEN_TTL_SECONDS: positiveInt(259_200),
   /** Prefix of the validation event streams (`<prefix>:{n}`). Default `keyward:events`. */
@@ -113,7 +120,13 @@ export interface ServerConfig {
   /** LOG_FORMAT; absent means `auto`. */
   readonly logFormat?: (typeof LOG_FORMATS)[number];
   readonly secrets: { readonly digest: string; readonly encryption: string };
-  readonly signing: { readonly privateKey: string; readonly keyId: string; readonly ttlSeconds: number };
+  readonly signing: {
+    readonly privateKey: string;
+    readonly keyId: string;
+    readonly ttlSeconds: number;
+    /** Next and retired keys (KEYWARD_SIGNING_KEYS). Default none. */
+    readonly others?: readonly VerificationKeyOptions[];
+  };
   readonly plans: PlanCatalogue;
   readonly trustedProxies: readonly string[];
   readonly bodyLimitBytes: number;
@@ -157,6 +170,15 @@ export function readConfiguredPlans(file: string | undefined, cwd: string): Plan
   return readPlanCatalogue(file === undefined ? DEFAULT_PLANS_FILE : resolve(cwd, file));
 }
 
+/** KEYWARD_SIGNING_KEYS, with the same error form as the other variables. */
+function readSigningKeys(text: string): VerificationKeyOptions[] {
+  try {
+    return parseVerificationKeys(text);
+  } catch (error) {
+    throw new Error(`Invalid configuration:\n  ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 /**
  * Reads the server configuration from environment variables.
  *
@@ -176,7 +198,12 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT,
     secrets: { digest: parsed.KEYWARD_DIGEST_SECRET, encryption: parsed.KEYWARD_ENCRYPTION_KEY },
-    signing: { privateKey: parsed.KEYWARD_SIGNING_KEY, keyId: parsed.KEYWARD_SIGNING_KEY_ID, ttlSeconds: parsed.TOKEN_TTL_SECONDS },
+    signing: {
+      privateKey: parsed.KEYWARD_SIGNING_KEY,
+      keyId: parsed.KEYWARD_SIGNING_KEY_ID,
+      ttlSeconds: parsed.TOKEN_TTL_SECONDS,
+      ...(parsed.KEYWARD_SIGNING_KEYS === undefined ? {} : { others: readSigningKeys(parsed.KEYWARD_SIGNING_KEYS) }),
+    },
     plans: readConfiguredPlans(parsed.KEYWARD_PLANS_FILE, cwd),
     trustedProxies: parsed.TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy !== ''),
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,

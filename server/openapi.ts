@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { VALIDATION_CODES } from '../lib/validation/validation-code.js';
-import { activateBody, deactivateBody, validateBody } from './routes/client-schemas.js';
+import { activateBody, deactivateBody, heartbeatBody, validateBody } from './routes/client-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +53,7 @@ const validationAnswer: Json = {
       },
     },
     activationId: { type: 'string' },
+    leaseExpiresAt: { type: 'string', format: 'date-time', description: 'Floating seats: a heartbeat must come before this; the token expires with it.' },
     token: { type: 'string', description: 'Ed25519-signed JWT (alg EdDSA) of this answer, for offline checks until it expires.' },
   },
 };
@@ -83,6 +84,21 @@ export const CLIENT_OPERATIONS: readonly OpenApiOperation[] = [
     body: deactivateBody,
     responses: { '200': 'Deactivation', '400': 'Error', '404': 'Error', '409': 'Error', '429': 'Error' },
   },
+  {
+    method: 'post',
+    path: '/v1/licenses/heartbeat',
+    summary: 'Keep a floating seat (plans with floating seats): answered with a fresh validation and token. A lapsed seat is 409 NOT_ACTIVATED: activate again.',
+    tags: ['client'],
+    body: heartbeatBody,
+    responses: { '200': 'ValidationAnswer', '400': 'Error', '404': 'Error', '409': 'Error', '413': 'Error', '429': 'Error' },
+  },
+  {
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    summary: 'The Ed25519 public keys (JWK, by kid) that verify validation tokens: the current, the next and the retired keys still in force. Cacheable (max-age 300).',
+    tags: ['client'],
+    responses: { '200': 'Jwks' },
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness.', tags: ['operations'], responses: { '200': 'Object' } },
   { method: 'get', path: '/readyz', summary: 'Readiness: Redis and MongoDB reachable.', tags: ['operations'], responses: { '200': 'Object', '503': 'Object' } },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics.', tags: ['operations'], responses: { '200': 'Text' } },
@@ -95,7 +111,28 @@ const components: Json = {
     ValidationAnswer: validationAnswer,
     Activation: {
       type: 'object',
-      properties: { activated: { type: 'boolean' }, alreadyActive: { type: 'boolean' }, activationId: { type: ['string', 'null'] }, licenseId: { type: 'string' } },
+      properties: {
+        activated: { type: 'boolean' },
+        alreadyActive: { type: 'boolean' },
+        activationId: { type: ['string', 'null'] },
+        licenseId: { type: 'string' },
+        leaseExpiresAt: { type: 'string', format: 'date-time', description: 'Floating seats: send a heartbeat before this.' },
+        heartbeatSeconds: { type: 'integer', description: 'Floating seats: the plan’s heartbeat interval.' },
+      },
+    },
+    Jwks: {
+      type: 'object',
+      required: ['keys'],
+      properties: {
+        keys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['kty', 'crv', 'x', 'kid'],
+            properties: { kty: { const: 'OKP' }, crv: { const: 'Ed25519' }, x: { type: 'string' }, kid: { type: 'string' }, alg: { const: 'EdDSA' }, use: { const: 'sig' } },
+          },
+        },
+      },
     },
     Deactivation: { type: 'object', properties: { deactivated: { type: 'boolean' }, licenseId: { type: 'string' } } },
     Object: { type: 'object' },

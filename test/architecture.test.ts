@@ -39,9 +39,9 @@ describe('architecture rules', () => {
     expect(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   });
 
-  it('refuse an I/O client in a pure module and a cycle, but allow the I/O edge', async () => {
+  it('refuse an I/O client in a pure module, a cycle and a runtime import of the core by the client SDK, but allow the I/O edge and type imports', async () => {
     const violations = await violationsIn(path.join(root, 'test/fixtures/architecture'), ['lib']);
     const found = violations.map((v) => `${v.rule.name}: ${v.from}`).sort();
-    expect(found).toEqual(['no-circular: lib/plans/cycle-a.ts', 'pure-lib-no-io: lib/keys/imports-io.ts']);
+    expect(found).toEqual(['client-self-contained: lib/client/uses-core.ts', 'no-circular: lib/plans/cycle-a.ts', 'pure-lib-no-io: lib/keys/imports-io.ts']);
   });
 });

@@ -18,6 +18,12 @@ describe("the 'keyward' package", () => {
     expect(JSON.parse(output)).toEqual(Object.keys(library).sort());
   });
 
+  it('is required as well as imported, at every entry point (Node 20.19+ require of ES modules)', () => {
+    const script = "console.log(JSON.stringify(['keyward', 'keyward/service', 'keyward/client'].map((e) => typeof require(e))))";
+    const output = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(output)).toEqual(['object', 'object', 'object']);
+  });
+
   it('ships type declarations for every export', () => {
     const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       exports: { '.': { types: string } };

@@ -1,6 +1,7 @@
 /** Binding and freeing seats within the plan's limits. */
 import type { ActivateCommand, DeactivateCommand } from './commands.js';
 import { activationIdFor, normaliseBinding } from './binding-value.js';
+import { checkOut } from './floating-seat.js';
 import { periodEnded, type Activation, type ActivationKind, type License } from './license.js';
 import { refuse, type LifecycleResult } from './outcome.js';
 import { transition } from './transition.js';
@@ -17,6 +18,8 @@ export function seatsOf(license: Pick<License, 'activations'>, kind: ActivationK
 
 /** Binds a seat; refuses when the license is not in use or its plan's seats are taken. */
 export function activate(license: License, command: ActivateCommand, now: Date): LifecycleResult {
+  // On a floating plan, activating a machine checks a seat out for a lease.
+  if (command.kind === 'machine' && license.limits.floating !== undefined) return checkOut(license, command, now);
   if (license.status === 'revoked') return refuse('LICENSE_REVOKED', 'The license is revoked.');
   if (license.status === 'suspended') return refuse('LICENSE_SUSPENDED', 'The license is suspended.');
   if (license.status === 'expired' || periodEnded(license, now)) return refuse('LICENSE_EXPIRED', 'The license has expired.');

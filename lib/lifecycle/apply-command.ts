@@ -1,6 +1,7 @@
 /** The lifecycle as one pure function: `(license, command, now) -> { license, audit } | refusal`. */
 import { activate, deactivate } from './activation.js';
 import type { LicenseCommand } from './commands.js';
+import { heartbeat } from './floating-seat.js';
 import type { License } from './license.js';
 import type { LifecycleResult } from './outcome.js';
 import { applyPendingChange, changePlan } from './plan-change.js';
@@ -16,6 +17,8 @@ export function applyCommand(license: License, command: LicenseCommand, now: Dat
       return activate(license, command, now);
     case 'deactivate':
       return deactivate(license, command, now);
+    case 'heartbeat':
+      return heartbeat(license, command, now);
     case 'renew':
       return renew(license, command, now);
     case 'suspend':

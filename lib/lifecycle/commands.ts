@@ -30,6 +30,12 @@ export interface ActivateCommand extends Base<'activate'> {
 export type DeactivateCommand = Base<'deactivate'> &
   ({ readonly activationId: string } | { readonly kind: ActivationKind; readonly value: string });
 
+/** Keep a floating seat: the machine is still in use. */
+export interface HeartbeatCommand extends Base<'heartbeat'> {
+  /** The machine fingerprint the seat was checked out for. */
+  readonly fingerprint: string;
+}
+
 /** Extend the period; reinstates a payment suspension and revives an expired license. */
 export interface RenewCommand extends Base<'renew'> {
   readonly periodEndsAt: Date;
@@ -85,6 +91,7 @@ export interface RevokeCommand extends Base<'revoke'> {
 export type LicenseCommand =
   | ActivateCommand
   | DeactivateCommand
+  | HeartbeatCommand
   | RenewCommand
   | SuspendCommand
   | ReinstateCommand

@@ -23,6 +23,8 @@ export interface Activation {
   /** Optional human label, e.g. a machine name. */
   readonly label: string | null;
   readonly activatedAt: Date;
+  /** A floating seat's last heartbeat; absent until the first (the check-out counts as one). */
+  readonly lastHeartbeatAt?: Date;
 }
 
 /** A plan change that takes effect later (downgrades wait for the end of the paid period). */

@@ -27,7 +27,8 @@ export type LifecycleRefusalCode =
   | 'BINDING_NOT_ALLOWED'
   | 'NOT_ACTIVATED'
   | 'SEATS_EXCEED_PLAN'
-  | 'UNKNOWN_ACTIVATION';
+  | 'UNKNOWN_ACTIVATION'
+  | 'NOT_FLOATING';
 
 /** A refused command: a normal value, not an exception. */
 export interface LifecycleRefusal {

@@ -19,8 +19,13 @@ const planSchema = z
         maxActivations: positive.nullable(),
         maxDomains: positive.nullable(),
         validationsPerMonth: positive.nullable(),
+        floating: z.object({ heartbeatSeconds: z.number().int().min(10).max(86_400) }).strict().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((limits) => limits.floating === undefined || limits.maxActivations !== null, {
+        message: 'floating seats need maxActivations (the number of machines in use at once)',
+        path: ['floating'],
+      }),
     features: z.array(z.string().min(1)).default([]),
     trialDays: count.max(365).default(0),
     stripePriceIds: z.array(z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_...)')).default([]),
@@ -85,7 +90,7 @@ export function loadPlanCatalogue(input: unknown): PlanCatalogue {
     features: Object.freeze([...plan.features]),
     stripePriceIds: Object.freeze([...plan.stripePriceIds]),
     abuseThresholds: Object.freeze(stripUndefined(plan.abuseThresholds)),
-    limits: Object.freeze({ ...plan.limits }),
+    limits: Object.freeze(stripUndefined(plan.limits)),
   }));
   uniqueOrThrow(plans, (plan) => [plan.id], (i) => `plans[${i}].id`, 'id');
   uniqueOrThrow(plans, (plan) => [String(plan.rank)], (i) => `plans[${i}].rank`, 'rank');

@@ -14,6 +14,18 @@ export interface PlanLimits {
   readonly maxDomains: number | null;
   /** Validations per calendar month (UTC); `null` for no quota. */
   readonly validationsPerMonth: number | null;
+  /**
+   * Floating seats: `maxActivations` then limits the machines in use at once, not the machines
+   * ever bound. A machine holds its seat while it sends heartbeats; one that sends none for
+   * `heartbeatSeconds` frees it for the next check-out. Absent: fixed seats.
+   */
+  readonly floating?: FloatingSeats;
+}
+
+/** The terms of floating seats. */
+export interface FloatingSeats {
+  /** A seat is held this long after its check-out or last heartbeat (10 to 86,400 seconds). */
+  readonly heartbeatSeconds: number;
 }
 
 /** Per-plan overrides of the abuse detector's default thresholds. */

@@ -18,6 +18,7 @@ import { RedisUsageStore } from '../store/redis-usage-store.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { LicenseCache } from './license-cache.js';
 import { LicenseService } from './license-service.js';
+import type { SigningKeySet, VerificationKeyOptions } from '../tokens/signing-key-set.js';
 import { TokenSigner } from './token-signer.js';
 import { createTrialRecorder } from './trial-recorder.js';
 import { UsageCounter } from './usage-counter.js';
@@ -42,8 +43,18 @@ export interface KeywardOptions {
     /** AES-256 key for keys at rest: 32 bytes as 64 hex or 44 base64 characters. */
     readonly encryption: string;
   };
-  /** Ed25519 private key for validation tokens; without it answers carry no token. */
-  readonly signing?: { readonly privateKey: KeyObject | string; readonly keyId?: string; readonly ttlSeconds?: number };
+  /**
+   * Token signing; without it answers carry no token. `privateKey`: Ed25519, as a KeyObject, a
+   * PKCS#8 PEM, the base64 of that PEM or of its DER. `keyId`: its `kid` (default `k1`).
+   * `ttlSeconds`: token lifetime (default 259,200). `others`: next and retired public keys,
+   * published beside it for rotation (docs/library.md).
+   */
+  readonly signing?: {
+    readonly privateKey: KeyObject | string;
+    readonly keyId?: string;
+    readonly ttlSeconds?: number;
+    readonly others?: readonly VerificationKeyOptions[];
+  };
   /** Key types. Default `TO-` production and `TO-T-` trial. */
   readonly keyTypes?: KeyTypeSet;
   /**
@@ -77,6 +88,10 @@ export interface Keyward {
    * show, marked pending until a worker's trial watch evaluates them (docs/abuse-detection.md).
    */
   readonly trialRegistrations: MongoTrialRegistrationStore;
+  /** The keys that sign and verify tokens (published as JWKS); `null` without `signing`. */
+  readonly signingKeys: SigningKeySet | null;
+  /** The time by the clock it was given. */
+  now(): Date;
   /** Flushes quota counts and unsubscribes (does not close the clients it was given). */
   close(): Promise<void>;
 }
@@ -129,13 +144,14 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
       bus?.publish(digest);
     },
   });
+  const signer = options.signing ? new TokenSigner(options.signing) : undefined;
   const validation = new ValidationService({
     cache,
     usage,
     keyTypes,
     clock,
     digestSecret: options.secrets.digest,
-    ...(options.signing ? { signer: new TokenSigner(options.signing) } : {}),
+    ...(signer ? { signer } : {}),
     ...(options.expiryGraceMs === undefined ? {} : { expiryGraceMs: options.expiryGraceMs }),
     ...(options.onValidation ? { onEvent: options.onValidation } : {}),
   });
@@ -147,6 +163,8 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
     plans,
     keyTypes,
     trialRegistrations,
+    signingKeys: signer?.keySet ?? null,
+    now: clock,
     async close() {
       await usage.close();
       await bus?.close();

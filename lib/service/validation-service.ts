@@ -103,6 +103,11 @@ export class ValidationService {
     return this.#answer(license, prepared, input, context);
   }
 
+  /** Validates a key as sent, parsing it on the way: the one call for embedding apps. */
+  async validateKey(input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
+    return this.validate(this.prepare(input.key), input, context);
+  }
+
   /**
    * The answer as JSON text. An answer handed out again within the token reuse window is the same
    * object, and its text is kept with it (for as long as the object lives), so it is serialised once.
@@ -154,9 +159,14 @@ export class ValidationService {
     const binding = {
       ...(input.fingerprint === undefined ? {} : { fingerprint: input.fingerprint }),
       ...(input.domain === undefined ? {} : { domain: input.domain }),
+      ...(input.product === undefined ? {} : { product: input.product }),
+      // A floating seat's token ends with its lease: offline grace cannot outlast the seat.
+      ...(decision.leaseExpiresAt === undefined ? {} : { notAfter: decision.leaseExpiresAt }),
     };
     // Everything the decision depends on: the license version, the code and the binding.
-    const reuseKey = license ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}` : undefined;
+    const reuseKey = license
+      ? `${license.id}:${license.version}:${decision.code}:${input.fingerprint ?? ''}:${input.domain ?? ''}:${input.product ?? ''}`
+      : undefined;
     return signer.signAnswer(decision, now, binding, reuseKey);
   }
 }

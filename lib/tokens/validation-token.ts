@@ -3,14 +3,17 @@
  * validation answer, so client software can check a cached answer offline until it expires.
  * Any JWT library that speaks EdDSA can verify it with the published public key.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../errors/keyward-error.js';
+import { readPrivateKey, readPublicKey } from './signing-key-set.js';
 import type { ValidationCode } from '../validation/validation-code.js';
 import type { ValidationDecision } from '../validation/decide-validation.js';
 
 /** Claims carried by a token. Times are seconds since the epoch, as in JWT. */
 export interface ValidationTokenClaims {
   readonly iss: string;
+  /** Audience: the product the answer is for (the license's product, else the product asked about). */
+  readonly aud?: string;
   /** License id; absent when no license was found. */
   readonly sub?: string;
   readonly iat: number;
@@ -29,7 +32,7 @@ export interface ValidationTokenClaims {
 
 /** Options for {@link signValidationToken}. */
 export interface SignValidationTokenOptions {
-  /** Ed25519 private key (KeyObject or PKCS#8 PEM). */
+  /** Ed25519 private key (KeyObject, PKCS#8 PEM, its base64, or base64 DER). */
   readonly privateKey: KeyObject | string;
   /** Key id published beside the public key, for rotation. Default: none. */
   readonly keyId?: string;
@@ -40,6 +43,10 @@ export interface SignValidationTokenOptions {
   /** Bind the token to the machine and domain it was asked for. */
   readonly fingerprint?: string;
   readonly domain?: string;
+  /** Product asked about, the audience when no license was found. */
+  readonly product?: string;
+  /** Latest expiry: a floating seat's token ends with its lease. Default none. */
+  readonly notAfter?: Date;
 }
 
 /** Options for {@link verifyValidationToken}. */
@@ -50,10 +57,19 @@ export interface VerifyValidationTokenOptions {
   readonly clockToleranceSeconds?: number;
   /** Required issuer. Default `keyward`. */
   readonly issuer?: string;
+  /** Required audience (product). Default: not checked. */
+  readonly audience?: string;
 }
 
 /** Why a token was rejected. */
-export type TokenRejection = 'MALFORMED_TOKEN' | 'UNKNOWN_KEY' | 'BAD_SIGNATURE' | 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID' | 'WRONG_ISSUER';
+export type TokenRejection =
+  | 'MALFORMED_TOKEN'
+  | 'UNKNOWN_KEY'
+  | 'BAD_SIGNATURE'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_NOT_YET_VALID'
+  | 'WRONG_ISSUER'
+  | 'WRONG_AUDIENCE';
 
 /** Outcome of {@link verifyValidationToken}. */
 export type VerifyValidationTokenResult =
@@ -66,38 +82,21 @@ function base64url(data: string | Uint8Array): string {
   return Buffer.from(data).toString('base64url');
 }
 
-function parseKey<T>(field: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new ConfigurationError(field, 'is not a readable PEM key', error);
-  }
-}
-
-function toPrivateKey(key: KeyObject | string): KeyObject {
-  const object = typeof key === 'string' ? parseKey('privateKey', () => createPrivateKey(key)) : key;
-  if (object.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('privateKey', 'must be an Ed25519 private key');
-  return object;
-}
-
-function toPublicKey(key: KeyObject | string): KeyObject {
-  const object = typeof key === 'string' ? parseKey('publicKey', () => createPublicKey(key)) : key;
-  if (object.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('publicKey', 'must be an Ed25519 public key');
-  return object;
-}
-
 /** Signs a validation decision at `now`. */
 export function signValidationToken(decision: ValidationDecision, now: Date, options: SignValidationTokenOptions): string {
   const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigurationError('ttlSeconds', 'must be a positive integer');
   const iat = Math.floor(now.getTime() / 1000);
+  const notAfter = options.notAfter === undefined ? Infinity : Math.floor(options.notAfter.getTime() / 1000);
   const license = decision.license;
+  const audience = license?.product ?? options.product;
   const claims: ValidationTokenClaims = {
     iss: options.issuer ?? 'keyward',
+    ...(audience === undefined ? {} : { aud: audience }),
     ...(license ? { sub: license.id, product: license.product, plan: license.planId, features: license.features } : {}),
     ...(license ? { licenseExpiresAt: license.expiresAt === null ? null : Math.floor(license.expiresAt.getTime() / 1000) } : {}),
     iat,
-    exp: iat + ttl,
+    exp: Math.max(iat, Math.min(iat + ttl, notAfter)),
     valid: decision.valid,
     code: decision.code,
     ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
@@ -105,7 +104,7 @@ export function signValidationToken(decision: ValidationDecision, now: Date, opt
   };
   const header = { alg: 'EdDSA', typ: 'JWT', ...(options.keyId !== undefined ? { kid: options.keyId } : {}) };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const signature = sign(null, Buffer.from(signingInput), toPrivateKey(options.privateKey));
+  const signature = sign(null, Buffer.from(signingInput), readPrivateKey(options.privateKey));
   return `${signingInput}.${base64url(signature)}`;
 }
 
@@ -139,9 +138,10 @@ export function verifyValidationToken(token: string, now: Date, options: VerifyV
     key = options.publicKey as KeyObject | string;
   }
   if (key === undefined) return { ok: false, reason: 'UNKNOWN_KEY' };
-  const signed = verify(null, Buffer.from(`${headerPart}.${claimsPart}`), toPublicKey(key), Buffer.from(signaturePart, 'base64url'));
+  const signed = verify(null, Buffer.from(`${headerPart}.${claimsPart}`), readPublicKey(key), Buffer.from(signaturePart, 'base64url'));
   if (!signed) return { ok: false, reason: 'BAD_SIGNATURE' };
   if (claims['iss'] !== (options.issuer ?? 'keyward')) return { ok: false, reason: 'WRONG_ISSUER' };
+  if (options.audience !== undefined && claims['aud'] !== options.audience) return { ok: false, reason: 'WRONG_AUDIENCE' };
   const tolerance = options.clockToleranceSeconds ?? 60;
   const nowSeconds = now.getTime() / 1000;
   if (nowSeconds > claims['exp'] + tolerance) return { ok: false, reason: 'TOKEN_EXPIRED' };

@@ -16,6 +16,7 @@
  */
 import type { MalformedKey } from '../keys/parse-key.js';
 import { normaliseDomain, normaliseFingerprint } from '../lifecycle/binding-value.js';
+import { isSeatLive, leaseEndOf } from '../lifecycle/floating-seat.js';
 import { periodEnded, type License } from '../lifecycle/license.js';
 import type { PlanLimits } from '../plans/plan.js';
 import type { ValidationCode } from './validation-code.js';
@@ -62,6 +63,8 @@ export interface ValidationDecision {
   readonly license?: LicenseSummary;
   /** The matched activation, when the license binds machines or domains. */
   readonly activationId?: string;
+  /** A floating seat's lease end: a heartbeat must come before it (tokens expire with it). */
+  readonly leaseExpiresAt?: Date;
 }
 
 function summarise(license: License): LicenseSummary {
@@ -77,10 +80,11 @@ function summarise(license: License): LicenseSummary {
   };
 }
 
-function answer(code: ValidationCode, message: string, license?: License, activationId?: string): ValidationDecision {
+function answer(code: ValidationCode, message: string, license?: License, activationId?: string, leaseExpiresAt?: Date): ValidationDecision {
   const decision: { -readonly [K in keyof ValidationDecision]: ValidationDecision[K] } = { valid: code === 'VALID', code, message };
   if (license) decision.license = summarise(license);
   if (activationId !== undefined) decision.activationId = activationId;
+  if (leaseExpiresAt !== undefined) decision.leaseExpiresAt = leaseExpiresAt;
   return decision;
 }
 
@@ -105,6 +109,7 @@ export function decideValidation(
     return answer('EXPIRED', 'This license has expired.', license);
   }
   let activationId: string | undefined;
+  let leaseExpiresAt: Date | undefined;
   if (license.limits.maxDomains !== null) {
     const domain = request.domain === undefined ? null : normaliseDomain(request.domain);
     const match = domain === null ? undefined : license.activations.find((a) => a.kind === 'domain' && a.value === domain);
@@ -116,13 +121,18 @@ export function decideValidation(
     const match =
       fingerprint === null ? undefined : license.activations.find((a) => a.kind === 'machine' && a.value === fingerprint);
     if (!match) return answer('NOT_ACTIVATED', 'This license is not activated on this machine.', license);
+    // A floating seat counts only while its lease runs (lifecycle/floating-seat.ts).
+    if (!isSeatLive(license, match, now)) {
+      return answer('NOT_ACTIVATED', 'The floating seat of this machine lapsed (no heartbeat in time); check out again.', license);
+    }
     activationId = match.id;
+    if (license.limits.floating !== undefined) leaseExpiresAt = leaseEndOf(match, license.limits.floating.heartbeatSeconds);
   }
   const quota = license.limits.validationsPerMonth;
   if (quota !== null && request.validationsThisMonth !== undefined && request.validationsThisMonth >= quota) {
-    return answer('QUOTA_EXCEEDED', 'This license has used its validations for the month.', license, activationId);
+    return answer('QUOTA_EXCEEDED', 'This license has used its validations for the month.', license, activationId, leaseExpiresAt);
   }
-  return answer('VALID', 'The license is valid.', license, activationId);
+  return answer('VALID', 'The license is valid.', license, activationId, leaseExpiresAt);
 }
 
 /** Short alias of {@link decideValidation}. */

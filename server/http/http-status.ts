@@ -56,6 +56,7 @@ export function httpStatusFor(code: AnswerCode): number {
     case 'BINDING_NOT_ALLOWED':
     case 'NOT_ACTIVATED':
     case 'SEATS_EXCEED_PLAN':
+    case 'NOT_FLOATING':
     case 'DUPLICATE_KEY':
     case 'CASE_ALREADY_DISMISSED':
     case 'REPORT_NOT_READY':

@@ -23,5 +23,12 @@ export const activateBody = z
   .object({ key, fingerprint: fingerprint.optional(), domain: domain.optional(), label: z.string().max(128).optional() })
   .refine(oneSeat, oneSeatMessage);
 
+/** POST /v1/licenses/heartbeat: a machine keeps its floating seat. */
+export const heartbeatBody = z.object({
+  key,
+  fingerprint,
+  product: z.string().min(1).max(64).optional().describe('Product the client belongs to (the audience of the token).'),
+});
+
 /** POST /v1/licenses/deactivate */
 export const deactivateBody = z.object({ key, fingerprint: fingerprint.optional(), domain: domain.optional() }).refine(oneSeat, oneSeatMessage);

@@ -475,6 +475,7 @@ const REFUSAL_CODES = [
   'NOT_ACTIVATED',
   'SEATS_EXCEED_PLAN',
   'UNKNOWN_ACTIVATION',
+  'NOT_FLOATING',
 ] as const satisfies readonly LifecycleRefusalCode[];
 
 const refusals: readonly { name: string; given: () => License; at: string; command: LicenseCommand; code: LifecycleRefusalCode }[] = [
@@ -521,6 +522,7 @@ const refusals: readonly { name: string; given: () => License; at: string; comma
   { name: 'deactivate a domain value as a machine', given: () => withDomains('site', 'example.com'), at: MID, command: { type: 'deactivate', kind: 'machine', value: 'example.com' }, code: 'NOT_ACTIVATED' },
   { name: 'downgrade below the bound seats without choosing', given: () => withMachines('pro', 'fp-alpha', 'fp-beta'), at: MID, command: changePlan('solo'), code: 'SEATS_EXCEED_PLAN' },
   { name: 'downgrade freeing too few seats', given: () => withMachines('pro', 'fp-alpha', 'fp-beta', 'fp-gamma'), at: MID, command: changePlan('solo', [machineId('fp-alpha')]), code: 'SEATS_EXCEED_PLAN' },
+  { name: 'heartbeat on a plan with fixed seats', given: () => withMachines('pro', 'fp-alpha'), at: MID, command: { type: 'heartbeat', fingerprint: 'fp-alpha' }, code: 'NOT_FLOATING' },
   { name: 'downgrade freeing an activation of another license', given: () => withMachines('pro', 'fp-alpha', 'fp-beta'), at: MID, command: changePlan('solo', ['act_0000000000000000']), code: 'UNKNOWN_ACTIVATION' },
 ];
 
@@ -554,6 +556,7 @@ describe('applyCommand on a revoked license', () => {
   const everyCommand: Record<LicenseCommandType, LicenseCommand> = {
     activate: activateMachine('fp-alpha'),
     deactivate: { type: 'deactivate', activationId: machineId('fp-alpha') },
+    heartbeat: { type: 'heartbeat', fingerprint: 'fp-alpha' },
     renew: { type: 'renew', periodEndsAt: at(NEXT_END) },
     suspend: { type: 'suspend', reason: 'abuse_hold' },
     reinstate: { type: 'reinstate' },

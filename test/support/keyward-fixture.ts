@@ -8,7 +8,7 @@ import { generateTokenKeyPair } from '../../lib/tokens/validation-token.js';
 import { createKeyward, type Keyward, type KeywardOptions } from '../../lib/service/create-keyward.js';
 import { mongoUrl, redisUrl, uniqueName } from '../setup/services.js';
 
-/** Plans used across tests: a 3-seat plan, a domain plan, a quota plan, an unbounded plan. */
+/** Plans used across tests: a 3-seat plan, a domain plan, a quota plan, an unbounded plan, 2 floating seats. */
 export const TEST_PLANS = {
   plans: [
     { id: 'basic', rank: 1, limits: { maxActivations: 1, maxDomains: null, validationsPerMonth: null }, trialDays: 14 },
@@ -16,6 +16,7 @@ export const TEST_PLANS = {
     { id: 'web', rank: 3, limits: { maxActivations: null, maxDomains: 2, validationsPerMonth: null } },
     { id: 'metered', rank: 4, limits: { maxActivations: null, maxDomains: null, validationsPerMonth: 5 } },
     { id: 'open', rank: 5, limits: { maxActivations: null, maxDomains: null, validationsPerMonth: null } },
+    { id: 'floating', rank: 6, limits: { maxActivations: 2, maxDomains: null, validationsPerMonth: null, floating: { heartbeatSeconds: 60 } } },
   ],
 };
 

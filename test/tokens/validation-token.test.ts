@@ -69,6 +69,7 @@ describe('signValidationToken then verifyValidationToken', () => {
       ok: true,
       claims: {
         iss: 'keyward',
+        aud: 'editor',
         sub: 'lic_0000000000tokn',
         product: 'editor',
         plan: 'pro',
