@@ -27,6 +27,7 @@ import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
 import type { OpenApiOperation } from './openapi.js';
 import type { RunningServerModule, ServerModule } from './server-module.js';
 import { billingServerModule } from './routes/billing-server-module.js';
+import { wireConsole } from './console/console-wiring.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -214,6 +215,7 @@ export const serverWiring: StartServerOptions = {
     addAdminRoutes(router, { keyward, logger, auth, emailOutbox: outbox });
     addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
+    wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, trustedProxies: config.trustedProxies, onStop });
   },
   operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
   modules: [billingServerModule],

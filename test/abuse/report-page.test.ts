@@ -3,32 +3,19 @@
  * downloaded browser), it shows every section and draws its charts, with no console errors and
  * no network requests.
  */
-import { existsSync } from 'node:fs';
-
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildReport } from '../../lib/abuse/build-report.js';
 import { renderReportHtml } from '../../lib/abuse/report-html.js';
 import { COUNTRY_IPS } from '../fixtures/country-ips.js';
+import { clippedCells, horizontalOverflow, launchChromium } from '../support/browser-page.js';
 import { sampleReportInput } from '../support/report-input.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium).`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -100,13 +87,10 @@ describe('HTML report in a browser', () => {
       })),
     });
     await page.setContent(renderReportHtml(buildReport('rpt_wide', input, new Date('2026-11-02T05:00:00Z'))), { waitUntil: 'load' });
-    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
-    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    const widths = await horizontalOverflow(page);
+    expect(widths.scrollWidth).toBeLessThanOrEqual(widths.clientWidth);
     // Every cell's content stays inside its cell (nothing cut off at a column edge).
-    const clipped = await page.evaluate(() =>
-      [...document.querySelectorAll('td, th')].filter((cell) => cell.scrollWidth > cell.clientWidth + 1).map((cell) => cell.textContent),
-    );
-    expect(clipped).toEqual([]);
+    expect(await clippedCells(page)).toEqual([]);
     await expect(page.locator('#top-signals td').nth(4).textContent()).resolves.toContain(`Countries: ${countries.map(({ value }) => value).join(', ')}`);
     await page.close();
   });
