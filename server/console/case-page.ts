@@ -82,8 +82,8 @@ function decisionForm(view: CaseView, user: ConsoleUser): string {
   );
 }
 
-function countedTable(title: string, values: readonly { readonly value: string; readonly count: number }[], empty: string): string {
-  return `<h4>${h(title)}</h4>${stackTable([title.replace(/^Top /, ''), 'Seen'], values.map(({ value, count }) => [`<code>${h(value)}</code>`, h(formatCount(count))]), empty)}`;
+function countedTable(title: string, column: string, values: readonly { readonly value: string; readonly count: number }[], empty: string): string {
+  return `<h4>${h(title)}</h4>${stackTable([column, 'Seen'], values.map(({ value, count }) => [`<code>${h(value)}</code>`, h(formatCount(count))]), empty)}`;
 }
 
 function networksOf(signal: AbuseSignal): { value: string; count: number }[] {
@@ -114,10 +114,10 @@ function evidenceOf(signal: AbuseSignal, index: number): string {
   }
   const tables: string[] = [];
   if ((evidence.topIps ?? []).length > 0) {
-    tables.push(countedTable('Top networks', networksOf(signal), 'No networks.'), countedTable('Top addresses', evidence.topIps ?? [], 'No addresses.'));
+    tables.push(countedTable('Top networks', 'Network', networksOf(signal), 'No networks.'), countedTable('Top addresses', 'Address', evidence.topIps ?? [], 'No addresses.'));
   }
-  if ((evidence.referrers ?? []).length > 0) tables.push(countedTable('Top domains', evidence.referrers ?? [], 'No domains.'));
-  if ((evidence.fingerprints ?? []).length > 0) tables.push(countedTable('Top devices', evidence.fingerprints ?? [], 'No devices.'));
+  if ((evidence.referrers ?? []).length > 0) tables.push(countedTable('Top domains', 'Domain', evidence.referrers ?? [], 'No domains.'));
+  if ((evidence.fingerprints ?? []).length > 0) tables.push(countedTable('Top devices', 'Device', evidence.fingerprints ?? [], 'No devices.'));
   const details = Object.entries(evidence.details ?? {});
   if (details.length > 0) {
     tables.push(`<h4>Details</h4>${stackTable(['Measure', 'Value'], details.map(([name, value]) => [h(name), h(typeof value === 'number' ? formatCount(value) : String(value))]), '')}`);

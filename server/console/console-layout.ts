@@ -46,6 +46,8 @@ ul.reasons{margin:.25rem 0;padding-left:1.2rem}
 code{background:#f0f0f0;padding:1px 4px;border-radius:3px;overflow-wrap:anywhere;font-size:.88rem}
 svg.chart{max-width:100%;height:auto;display:block;margin:.5rem 0}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
+table.queue th:nth-child(1){width:7%}table.queue th:nth-child(2){width:33%}table.queue th:nth-child(3){width:20%}
+table.queue th:nth-child(4){width:12%}table.queue th:nth-child(5){width:14%}table.queue th:nth-child(6){width:14%}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:#000;padding:.3rem;z-index:2}
 @media (max-width:700px){
  table.stack,table.stack thead,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
@@ -61,11 +63,11 @@ ${REPORT_STYLE}
 .report{padding:0}`;
 
 /** A table whose rows stack into labelled blocks on narrow screens. */
-export function stackTable(headers: readonly string[], rows: readonly (readonly string[])[], empty: string, caption?: string): string {
+export function stackTable(headers: readonly string[], rows: readonly (readonly string[])[], empty: string, caption?: string, className = ''): string {
   if (rows.length === 0) return `<p class="muted">${h(empty)}</p>`;
   const head = headers.map((header) => `<th scope="col">${h(header)}</th>`).join('');
   const body = rows.map((cells) => `<tr>${cells.map((cell, i) => `<td data-label="${h(headers[i] ?? '')}">${cell}</td>`).join('')}</tr>`).join('');
-  return `<table class="stack">${caption === undefined ? '' : `<caption class="skip">${h(caption)}</caption>`}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table class="stack${className === '' ? '' : ` ${h(className)}`}">${caption === undefined ? '' : `<caption class="skip">${h(caption)}</caption>`}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 /** A complete console page. */
@@ -78,7 +80,7 @@ export function consolePage(title: string, body: string, user: ConsoleUser | nul
         `<form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="${h(user.csrfToken)}"><button type="submit">Sign out</button></form></div>`;
   return (
     `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<title>${h(title)} · Keyward review console</title><link rel="stylesheet" href="/console/console.css"></head>` +
+    `<title>${h(title)} · Keyward review console</title><link rel="stylesheet" href="/console/console.css"><link rel="icon" href="data:,"></head>` +
     `<body><a class="skip" href="#main">Skip to content</a><header class="top"><b>Keyward review</b>${nav}</header>` +
     `<main id="main">${body}</main></body></html>\n`
   );

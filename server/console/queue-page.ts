@@ -39,7 +39,7 @@ export function renderQueuePage(user: ConsoleUser, filter: QueueFilter, rows: re
     `<label>Last signal<select name="age">${AGE_CHOICES.map(({ days, label }) => option(days === null ? '' : String(days), label, filter.ageDays === days)).join('')}</select></label>` +
     `<button class="primary" type="submit">Show</button></form>`;
   const table = stackTable(
-    ['Score', 'Key and customer', 'Signals', 'Status', 'Last signal', ''],
+    ['Score', 'Key and customer', 'Signals', 'Status', 'Last signal', 'Case'],
     rows.map((row) => [
       `<b>${h(row.found.score)}</b>`,
       whoOf(row),
@@ -50,6 +50,7 @@ export function renderQueuePage(user: ConsoleUser, filter: QueueFilter, rows: re
     ]),
     'No cases match these filters.',
     'Cases by score',
+    'queue',
   );
   return consolePage('Queue', `<h1>Review queue</h1>${filters}<p class="muted">${h(rows.length)} case${rows.length === 1 ? '' : 's'}, highest score first.</p>${table}`, user);
 }
