@@ -28,6 +28,7 @@ import type { OpenApiOperation } from './openapi.js';
 import type { RunningServerModule, ServerModule } from './server-module.js';
 import { billingServerModule } from './routes/billing-server-module.js';
 import { wireConsole } from './console/console-wiring.js';
+import { ADMIN_TOKEN_OPERATIONS, addAdminTokenRoutes } from './routes/admin-token-routes.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -215,9 +216,10 @@ export const serverWiring: StartServerOptions = {
     addAdminRoutes(router, { keyward, logger, auth, emailOutbox: outbox });
     addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
+    addAdminTokenRoutes(router, { auth, store: new MongoAdminTokenStore({ db }) });
     wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, trustedProxies: config.trustedProxies, onStop });
   },
-  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_TOKEN_OPERATIONS],
   modules: [billingServerModule],
 };
 
