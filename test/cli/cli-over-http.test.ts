@@ -130,7 +130,7 @@ describe('cases and reports over HTTP', () => {
     expect(pending.json()).toMatchObject({ status: 'pending' });
     expect((await cli.run('reports', 'list', '--limit', '5')).json().data.map(({ id }: { id: string }) => id)).toContain(reportId);
     const csv = await cli.run('reports', 'get', reportId, '--format', 'csv');
-    expect(csvObjects(csv.out).find(({ section }) => section === 'new_case')).toMatchObject({ id: caseId, reason: 'Used from 24 countries in one hour: US, DE and 22 more (20 or more is unusual).', decide_command: expect.stringContaining(`keyward cases decide ${caseId}`) as unknown });
+    expect(csvObjects(csv.out).find(({ section }) => section === 'new_case')).toMatchObject({ id: caseId, key_mask: expect.stringMatching(/^TO-\*{4}-\*{4}-\*{4}-[0-9A-Z]{4}$/) as unknown, plan: 'pro', reason: 'Used from 24 countries in one hour: US, DE and 22 more (20 or more is unusual).', decide_command: expect.stringContaining(`keyward cases decide ${caseId}`) as unknown });
     expect((await cli.run('reports', 'get', reportId, '--format', 'json')).json()).toMatchObject({ reportId, summary: { newCases: 1 } });
     const html = await cli.run('reports', 'get', reportId, '--format', 'html', '--out', 'report.html');
     expect(html.code).toBe(0);
