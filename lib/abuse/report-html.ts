@@ -22,7 +22,7 @@ export const REPORT_STYLE = `.report{font:14px/1.45 system-ui,sans-serif;color:#
 .report .summary li{background:#f3f6fa;padding:.5rem .75rem;border-radius:4px}.report .summary b{display:block;font-size:1.3rem}
 .report ul.reasons{margin:0;padding-left:1.1rem}.report code{font-size:12px;background:#f3f3f3;padding:1px 3px;border-radius:3px;overflow-wrap:anywhere}
 .report .muted{color:#595959}.report svg.chart{max-width:100%;height:auto}
-.report .c-case{width:22%}.report .c-score{width:6%}.report .c-status{width:8%}.report .c-why{width:34%}.report .c-when{width:12%}.report .c-next{width:18%}`;
+.report .c-case{width:22%}.report .c-score{width:8%}.report .c-status{width:8%}.report .c-why{width:32%}.report .c-when{width:12%}.report .c-next{width:18%}`;
 
 const STYLE = `body{margin:2rem 0}${REPORT_STYLE}`;
 
@@ -36,7 +36,7 @@ function whoCell(subject: SignalSubject, license: ReportLicense | null): string 
   if (!license) return `<b>${e(subject.licenseId)}</b><br><span class="muted">license not found</span>`;
   const customer = [license.customerId, license.email].filter((part): part is string => part !== null).join(' · ');
   return (
-    `<b>${e(license.keyMask)}</b> <span class="muted">(${e(license.planId)}, ${e(license.status)})</span><br>` +
+    `<b>${e(license.keyMask)}</b> <span class="muted">(plan ${e(license.planId)}, ${e(license.status)})</span><br>` +
     `<span class="muted">${e(license.licenseId)}</span>` +
     (customer === '' ? '<br><span class="muted">no customer</span>' : `<br>${e(customer)}`)
   );

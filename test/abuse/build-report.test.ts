@@ -96,7 +96,7 @@ describe('renderReportHtml', () => {
       licenses: [{ licenseId: 'lic_a', keyMask: 'TO-****-****-****-E05Q', planId: 'pro', status: 'active', customerId: 'cus_7', email: 'ada@example.com' }],
     });
     const page = renderReportHtml(buildReport('rpt_x', input, NOW, { consoleBaseUrl: 'https://keys.example.com/' }));
-    expect(page).toContain('<b>TO-****-****-****-E05Q</b> <span class="muted">(pro, active)</span>');
+    expect(page).toContain('<b>TO-****-****-****-E05Q</b> <span class="muted">(plan pro, active)</span>');
     expect(page).toContain('cus_7 · ada@example.com');
     expect(page).toContain('<li>1,800 validations (more than 1,000 is unusual).</li>');
     expect(page).toContain('1 Nov 2026, 11:00 UTC');
