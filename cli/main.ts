@@ -79,6 +79,10 @@ export function packageVersion(): string {
 /** Builds the context for the configured server and runs `command`. */
 async function withApi(io: CliIo, flags: ConnectionFlags, command: (ctx: CliContext) => Promise<ExitCode>): Promise<ExitCode> {
   const config = parseApiConfig(io.env, flags);
+  const { protocol, hostname } = new URL(config.url);
+  if (protocol === 'http:' && !isLoopback(hostname)) {
+    io.stderr.write(`keyward: warning: the admin token goes to ${hostname} over plain http; use https outside this machine.\n`);
+  }
   return command({
     api: new AdminApiClient({ url: config.url, token: config.token, ...(io.fetch ? { fetch: io.fetch } : {}) }),
     out: io.stdout,
@@ -86,6 +90,11 @@ async function withApi(io: CliIo, flags: ConnectionFlags, command: (ctx: CliCont
     clock: () => new Date(),
     ...(io.stderr.isTTY === true ? { progress: (total: number) => startProgressBar(io.stderr, total) } : {}),
   });
+}
+
+/** Whether a URL's host is this machine (plain http is fine there). */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** `token create` without a server: straight into MongoDB, then closed. */
@@ -154,7 +163,7 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
       .command(name)
       .description(description)
       .option('--url <url>', 'the Keyward server (default: KEYWARD_URL)')
-      .option('--token <token>', 'an admin token, kwa_… (default: KEYWARD_TOKEN)');
+      .option('--token <token>', 'an admin token, kwa_… (default: KEYWARD_TOKEN; prefer it: other users can read flags in ps)');
   const run = async (command: Command, action: (ctx: CliContext) => Promise<ExitCode>): Promise<void> => done(await withApi(io, flagsOf(command), action));
 
   const token = program.command('token').description('admin tokens for the HTTP admin API (a write token manages them)');

@@ -177,7 +177,14 @@ describe('refusals over HTTP', () => {
     const away = cliRunner({ KEYWARD_URL: 'http://127.0.0.1:1', KEYWARD_TOKEN: api.readToken });
     const down = await away.run('licenses', 'list');
     expect(down.code).toBe(1);
+    expect(down.err).not.toContain('plain http');
     expect(down.error().code).toBe('SERVER_UNREACHABLE');
     expect(down.error().message).toContain('Cannot reach the Keyward server at http://127.0.0.1:1');
+    // A token sent in clear over the network is warned about (the address is reserved: nothing answers).
+    const far = await cliRunner({ KEYWARD_URL: 'http://192.0.2.1:9', KEYWARD_TOKEN: api.readToken }).run('licenses', 'list', '--url', 'http://127.0.0.2:1');
+    expect(far.err).not.toContain('plain http');
+    const clear = await cliRunner({ KEYWARD_URL: 'http://localhost:1', KEYWARD_TOKEN: api.readToken }).run('licenses', 'list', '--url', 'http://keys.invalid:1');
+    expect(clear.err).toContain('keyward: warning: the admin token goes to keys.invalid over plain http');
+    expect(clear.error().code).toBe('SERVER_UNREACHABLE');
   });
 });
