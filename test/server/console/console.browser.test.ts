@@ -213,6 +213,16 @@ describe('review console in a browser', () => {
       await page.goto(`${server.url}/console`);
       expect(new URL(page.url()).pathname).toBe('/console/sign-in');
 
+      // A read token looks but cannot decide: no decision form, and the page says why.
+      const reader = await createAdminToken(new MongoAdminTokenStore({ db }), { name: 'bo-reader', scope: 'read' }, new Date());
+      await page.getByLabel('Admin token').fill(reader.token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${server.url}/console`);
+      await page.goto(`${server.url}/console/cases/${caseId}`);
+      await expect(page.getByText('Signed in as bo-reader (read only)').count()).resolves.toBe(1);
+      await expect(page.getByRole('button', { name: 'Record decision' }).count()).resolves.toBe(0);
+      await expect(page.getByText('You signed in with a read token: you can review this case but not decide it.').count()).resolves.toBe(1);
+
       expect(problems).toEqual([]);
       expect(external).toEqual([]);
       await context.close();
