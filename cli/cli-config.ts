@@ -1,92 +1,98 @@
 /**
- * The CLI's configuration: the same environment variables as the server, under the same rules
- * (lib/config/environment.ts), checked once and naming each bad variable (values are never
- * echoed: they hold secrets and credentials). The plan catalogue is read from
- * KEYWARD_PLANS_FILE and checked too.
+ * The CLI's configuration. Every command talks to a running server over its admin API, so the
+ * CLI needs only where the server is and an admin token: `--url` / `KEYWARD_URL` and `--token` /
+ * `KEYWARD_TOKEN` (flags win). Neither database credentials nor the server's secrets.
+ *
+ * One exception: `token create` without a server URL writes the token straight into MongoDB
+ * (`MONGODB_URL`, `MONGODB_DB`), because the very first admin token cannot be asked for with a
+ * token. Values are never echoed: they hold credentials.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { connectionVariables, secretVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
+
+import { connectionVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
 import { ConfigurationError } from '../lib/errors/keyward-error.js';
-import { loadPlanCatalogue, type PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 
-/** The variables the CLI reads: the server's rules for each (lib/config/environment.ts), with their defaults. */
-export const cliEnvironment = z.object({
-  MONGODB_URL: connectionVariables.MONGODB_URL,
-  /** Database name, as for the server. Default `keyward`. */
-  MONGODB_DB: connectionVariables.MONGODB_DB,
-  /** Optional here: with it, servers drop cached copies of licenses the CLI changes at once. */
-  REDIS_URL: z.preprocess(unsetIfEmpty, connectionVariables.REDIS_URL.optional()),
-  KEYWARD_DIGEST_SECRET: secretVariables.KEYWARD_DIGEST_SECRET,
-  KEYWARD_ENCRYPTION_KEY: secretVariables.KEYWARD_ENCRYPTION_KEY,
-  /** JSON plan catalogue, relative to the working directory. Default `config/plans.json`. */
-  KEYWARD_PLANS_FILE: z.preprocess(unsetIfEmpty, z.string().default('config/plans.json')),
-});
+/** Where to send admin API calls. */
+export interface ApiConfig {
+  /** e.g. `http://127.0.0.1:8080`, without a trailing slash. */
+  readonly url: string;
+  readonly token: string;
+}
 
-/** The CLI's configuration, parsed once by its composition root. */
-export interface CliConfig {
+/** Where `token create` writes when no server is named. */
+export interface DirectTokenConfig {
   readonly mongoUrl: string;
   readonly mongoDb: string;
-  /** `null` when REDIS_URL is not set. */
-  readonly redisUrl: string | null;
-  readonly digestSecret: string;
-  readonly encryptionKey: string;
-  /** Absolute path of the plan catalogue. */
-  readonly plansFile: string;
-  readonly plans: PlanCatalogue;
+}
+
+/** What to do when nothing is configured: the two ways there are. */
+export const SETUP_HINT =
+  'Set KEYWARD_URL (where the server listens, e.g. http://127.0.0.1:8080 for `npm start`) and KEYWARD_TOKEN (an admin token, kwa_…), ' +
+  'or pass --url and --token. No token yet? With `npm start` running, create one with ' +
+  '`npm run keyward:local -- token create --name <you> --scope write`.';
+
+const TOKEN_SHAPE = /^kwa_tok_[0-9a-z]{26}_[A-Za-z0-9_-]{43}$/;
+
+/** Flags that override the environment. */
+export interface ConnectionFlags {
+  readonly url?: string;
+  readonly token?: string;
+}
+
+function checkUrl(url: string, from: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigurationError(from, 'must be the URL of a Keyward server, e.g. http://127.0.0.1:8080');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigurationError(from, 'must be an http:// or https:// URL');
+  if (parsed.username !== '' || parsed.password !== '') throw new ConfigurationError(from, 'must not hold credentials; the admin token goes in --token / KEYWARD_TOKEN');
+  return url.replace(/\/+$/, '');
+}
+
+/** The server URL, when one is given (flag first, then KEYWARD_URL); null when neither is. */
+export function serverUrlOf(env: Environment, flags: ConnectionFlags): string | null {
+  if (flags.url !== undefined) return checkUrl(flags.url, '--url');
+  const fromEnv = env['KEYWARD_URL'] ?? '';
+  return fromEnv === '' ? null : checkUrl(fromEnv, 'KEYWARD_URL');
 }
 
 /**
- * Reads and checks the configuration.
+ * Reads and checks the API configuration.
  *
- * @param env - The variables, usually `process.env`.
- * @param cwd - Directory a relative KEYWARD_PLANS_FILE is resolved against.
- * @throws ConfigurationError naming every bad variable (its `field` is the first of them).
+ * @throws ConfigurationError naming what is missing or wrong and how to set it up.
  */
-export function parseCliConfig(env: Environment, cwd: string): CliConfig {
-  const result = cliEnvironment.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      const unset = issue.code === 'invalid_type' && (env[name] ?? '') === '';
-      return { name, problem: unset ? 'is required but not set' : issue.message };
-    });
-    const [first, ...others] = problems;
-    // Reads "MONGODB_URL: is required but not set; KEYWARD_DIGEST_SECRET: must be at least 32 bytes".
-    const message = [first?.problem ?? 'is invalid', ...others.map(({ name, problem }) => `${name}: ${problem}`)].join('; ');
-    throw new ConfigurationError(first?.name ?? 'environment', message);
-  }
-  const parsed = result.data;
-  const plansFile = resolve(cwd, parsed.KEYWARD_PLANS_FILE);
-  return {
-    mongoUrl: parsed.MONGODB_URL,
-    mongoDb: parsed.MONGODB_DB,
-    redisUrl: parsed.REDIS_URL ?? null,
-    digestSecret: parsed.KEYWARD_DIGEST_SECRET,
-    encryptionKey: parsed.KEYWARD_ENCRYPTION_KEY,
-    plansFile,
-    plans: readPlans(plansFile),
-  };
+export function parseApiConfig(env: Environment, flags: ConnectionFlags): ApiConfig {
+  const url = serverUrlOf(env, flags);
+  const token = flags.token ?? (env['KEYWARD_TOKEN'] ?? '');
+  const from = flags.token === undefined ? 'KEYWARD_TOKEN' : '--token';
+  if (url === null && token === '') throw new ConfigurationError('KEYWARD_URL', `is not set, nor is KEYWARD_TOKEN. ${SETUP_HINT}`);
+  if (url === null) throw new ConfigurationError('KEYWARD_URL', `is required but not set. ${SETUP_HINT}`);
+  if (token === '') throw new ConfigurationError('KEYWARD_TOKEN', `is required but not set. ${SETUP_HINT}`);
+  if (!TOKEN_SHAPE.test(token)) throw new ConfigurationError(from, 'is not an admin token (they read kwa_tok_…_…, as `token create` prints them)');
+  return { url, token };
 }
 
-function readPlans(path: string): PlanCatalogue {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigurationError('KEYWARD_PLANS_FILE', `cannot read ${path}`, error);
+const directEnvironment = z.object({ MONGODB_URL: z.preprocess(unsetIfEmpty, connectionVariables.MONGODB_URL.optional()), MONGODB_DB: connectionVariables.MONGODB_DB });
+
+/**
+ * The database `token create` writes to when no server is named.
+ *
+ * @throws ConfigurationError when MONGODB_URL is not set either.
+ */
+export function parseDirectTokenConfig(env: Environment): DirectTokenConfig {
+  const result = directEnvironment.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigurationError(issue?.path.join('.') || 'MONGODB_URL', issue?.message ?? 'is invalid');
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError('KEYWARD_PLANS_FILE', `${path} is not valid JSON`, error);
+  if (result.data.MONGODB_URL === undefined) {
+    throw new ConfigurationError(
+      'KEYWARD_URL',
+      'is not set, and neither is MONGODB_URL. Create further tokens through a server (--url / KEYWARD_URL with --token / KEYWARD_TOKEN); ' +
+        'create the very first one in the database with `npm run keyward:local -- token create …` (local) or with MONGODB_URL set to the server\'s database.',
+    );
   }
-  try {
-    return loadPlanCatalogue(data);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigurationError('KEYWARD_PLANS_FILE', `${path}: ${reason}`, error);
-  }
+  return { mongoUrl: result.data.MONGODB_URL, mongoDb: result.data.MONGODB_DB };
 }

@@ -1,7 +1,5 @@
-/** What every CLI command gets: the wired services, where to write, and who is acting. */
-import type { Keyward } from '../lib/service/create-keyward.js';
-import type { AdminTokenStore } from '../lib/store/admin-token-store.js';
-import type { MongoEmailOutbox } from '../lib/store/mongo-email-outbox.js';
+/** What every CLI command gets: the admin API client, where to write, and a clock. */
+import type { AdminApiClient } from './admin-api-client.js';
 
 /** Somewhere to write text (stdout, stderr, or a test's buffer). */
 export interface CliOutput {
@@ -18,18 +16,16 @@ export interface ProgressBar {
 
 /** The context of one CLI command. */
 export interface CliContext {
-  readonly keyward: Keyward;
-  readonly adminTokens: AdminTokenStore;
-  /** The e-mail outbox (resend-key queues here; the worker's sweep sends it). */
-  readonly emailOutbox: MongoEmailOutbox;
+  /** The server's admin API, called with the configured token (the server audits as that token). */
+  readonly api: AdminApiClient;
   /** Results: one JSON object, or CSV. */
   readonly out: CliOutput;
   /** Refusals and progress. */
   readonly err: CliOutput;
-  /** Who acts, for the audit trail, e.g. `cli:alice`. */
-  readonly actor: string;
   /** Clock. */
   readonly clock: () => Date;
   /** Starts a progress bar of `total` steps; absent when nobody watches (stderr is not a terminal). */
   readonly progress?: (total: number) => ProgressBar;
+  /** Waits between polls (report creation). Default a timer; tests may pass their own. */
+  readonly pause?: (ms: number) => Promise<void>;
 }

@@ -3,6 +3,7 @@
  * refusal or missing record is `{ error: { code, message } }` on stderr (exit 1); a usage or
  * configuration error exits 2.
  */
+import type { ApiAnswer } from './admin-api-client.js';
 import type { CliOutput } from './cli-context.js';
 
 /** Exit codes. */
@@ -28,4 +29,9 @@ export function succeed(out: CliOutput, value: unknown): ExitCode {
 export function fail(err: CliOutput, error: { readonly code: string; readonly message: string }, exit: ExitCode = EXIT.refused): ExitCode {
   err.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
   return exit;
+}
+
+/** Prints an API answer: its body on stdout (exit 0), or its error on stderr (exit 1). */
+export function report(ctx: { readonly out: CliOutput; readonly err: CliOutput }, answer: ApiAnswer): ExitCode {
+  return answer.ok ? succeed(ctx.out, answer.body) : fail(ctx.err, answer.error);
 }

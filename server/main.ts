@@ -32,6 +32,8 @@ import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
 import type { OpenApiOperation } from './openapi.js';
 import type { RunningServerModule, ServerModule } from './server-module.js';
 import { billingServerModule } from './routes/billing-server-module.js';
+import { wireConsole } from './console/console-wiring.js';
+import { ADMIN_TOKEN_OPERATIONS, addAdminTokenRoutes } from './routes/admin-token-routes.js';
 import { createRequestListener } from './app.js';
 import { parseServerConfig, type ServerConfig } from './config.js';
 import type { EventSinkStats } from './events/event-sink.js';
@@ -262,9 +264,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
  */
 export const serverWiring: StartServerOptions = {
   addRoutes: (router, { keyward, db, logger, config, redis, onStop }) => {
-    // Revocations announced by the CLI or any server reach this server's token cache at once.
+    // Revocations announced by any server reach this server's token cache at once.
     const revocations = createAdminTokenRevocationBus(redis, (error) => logger.warn({ err: error }, 'admin-token revocation bus failed'));
-    const auth = new AdminAuth({ store: new RevocationAnnouncingTokenStore(new MongoAdminTokenStore({ db }), (id) => revocations.publish(id)) });
+    // Revoked through the token routes or the CLI: announced to every server.
+    const tokens = new RevocationAnnouncingTokenStore(new MongoAdminTokenStore({ db }), (id) => revocations.publish(id));
+    const auth = new AdminAuth({ store: tokens });
     auth.followRevocations(revocations).catch((error: unknown) => logger.warn({ err: error }, 'not following admin-token revocations; a revoked token works here until its cache period ends'));
     onStop(() => revocations.close());
     const mailWake = new MailWake({ connection: redis, prefix: config.queuePrefix, onError: (error) => logger.warn({ err: error }, 'could not wake the mail sender') });
@@ -273,8 +277,10 @@ export const serverWiring: StartServerOptions = {
     addAdminRoutes(router, { keyward, logger, auth, emailOutbox: outbox });
     addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
+    addAdminTokenRoutes(router, { auth, store: tokens });
+    wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, trustedProxies: config.trustedProxies, onStop });
   },
-  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_TOKEN_OPERATIONS],
   modules: [billingServerModule],
 };
 

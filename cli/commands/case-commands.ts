@@ -1,40 +1,15 @@
 /**
- * `keyward cases …` and `keyward reports …`: case review and abuse reports from the command
- * line, on the same services as the admin API. Decisions name the CLI user (`cli:<user>`) in the
- * case and in the license audit trail. `reports create` makes the report in-process (no worker
- * needed), so an operator can get one while the workers are down.
+ * `keyward cases …` and `keyward reports …` over the admin API: case review and abuse reports
+ * from a terminal. Decisions are recorded as the token's holder (`admin:<token id>`), the same as
+ * the console's. `reports create` asks the server for a report (the worker makes it) and waits
+ * for it, unless told not to.
  */
 import { open } from 'node:fs/promises';
 
-import type { Db } from 'mongodb';
-
 import type { CaseAction, CaseStatus } from '../../lib/abuse/abuse-case.js';
-import { caseCursorOf, parseCaseCursor, summarizeCase } from '../../lib/abuse/case-summary.js';
-import { CaseService } from '../../lib/service/case-service.js';
-import { licenseView } from '../../lib/service/license-view.js';
-import { ReportService } from '../../lib/service/report-service.js';
-import { MongoAbuseSignalStore } from '../../lib/store/mongo-abuse-signal-store.js';
-import { MongoCaseStore } from '../../lib/store/mongo-case-store.js';
-import { MongoReportStore, type StoredReport } from '../../lib/store/mongo-report-store.js';
+import { queryOf } from '../admin-api-client.js';
 import type { CliContext } from '../cli-context.js';
-import { EXIT, fail, succeed, type ExitCode } from '../cli-output.js';
-
-/** The CLI context with the database the case and report stores live in. */
-export type CaseCliContext = CliContext & { readonly db: Db };
-
-const DAY_MS = 86_400_000;
-
-function caseService(ctx: CaseCliContext): CaseService {
-  return new CaseService({
-    cases: new MongoCaseStore({ db: ctx.db }),
-    signals: new MongoAbuseSignalStore({ db: ctx.db }),
-    licenses: ctx.keyward.licenses,
-    plans: ctx.keyward.plans,
-    clock: ctx.clock,
-  });
-}
-
-const notFound = (ctx: CaseCliContext, what: string, id: string): ExitCode => fail(ctx.err, { code: 'NOT_FOUND', message: `No ${what} "${id}".` });
+import { EXIT, fail, report, succeed, type ExitCode } from '../cli-output.js';
 
 /** Options of `cases list`. */
 export interface ListCasesOptions {
@@ -45,69 +20,76 @@ export interface ListCasesOptions {
 }
 
 /** Lists cases, highest score first, as `{ data, nextCursor }`. */
-export async function listCases(ctx: CaseCliContext, options: ListCasesOptions): Promise<ExitCode> {
-  const after = options.after === undefined ? null : parseCaseCursor(options.after);
-  if (options.after !== undefined && after === null) return fail(ctx.err, { code: 'INVALID_REQUEST', message: '--after must be a nextCursor of a previous page.' }, EXIT.usage);
-  const found = await caseService(ctx).list({
-    ...(options.status === undefined ? {} : { status: options.status }),
-    ...(options.minScore === undefined ? {} : { minScore: options.minScore }),
-    ...(after === null ? {} : { after }),
-    limit: options.limit + 1,
-  });
-  const page = found.slice(0, options.limit);
-  const last = page.at(-1);
-  return succeed(ctx.out, { data: page.map(summarizeCase), nextCursor: found.length > options.limit && last ? caseCursorOf(last) : null });
+export async function listCases(ctx: CliContext, options: ListCasesOptions): Promise<ExitCode> {
+  return report(ctx, await ctx.api.get(`/v1/admin/cases${queryOf({ status: options.status, minScore: options.minScore, limit: options.limit, after: options.after })}`));
 }
 
 /** Shows one case with its signals and evidence. */
-export async function showCase(ctx: CaseCliContext, id: string): Promise<ExitCode> {
-  const detail = await caseService(ctx).detail(id);
-  if (!detail) return notFound(ctx, 'case', id);
-  return succeed(ctx.out, { ...detail.case, currentScore: detail.currentScore, signals: detail.signals });
+export async function showCase(ctx: CliContext, id: string): Promise<ExitCode> {
+  return report(ctx, await ctx.api.get(`/v1/admin/cases/${encodeURIComponent(id)}`));
 }
 
-/** Records a decision as the CLI user. */
-export async function recordCaseDecision(ctx: CaseCliContext, id: string, options: { readonly action: CaseAction; readonly reason: string }): Promise<ExitCode> {
+/** Records a decision as the token's holder. */
+export async function recordCaseDecision(ctx: CliContext, id: string, options: { readonly action: CaseAction; readonly reason: string }): Promise<ExitCode> {
   const reason = options.reason.trim();
   if (reason.length < 3) return fail(ctx.err, { code: 'INVALID_REQUEST', message: '--reason must say why, in at least 3 characters.' }, EXIT.usage);
-  const outcome = await caseService(ctx).decide(id, { action: options.action, reason, reviewer: ctx.actor });
-  if (!outcome) return notFound(ctx, 'case', id);
-  if (!outcome.ok) return fail(ctx.err, outcome.refusal);
-  return succeed(ctx.out, { case: outcome.case, license: outcome.license ? licenseView(outcome.license) : null });
+  return report(ctx, await ctx.api.post(`/v1/admin/cases/${encodeURIComponent(id)}/decisions`, { action: options.action, reason }));
 }
 
-function reportMeta(report: StoredReport) {
-  const { content: _content, html: _html, csv: _csv, ...meta } = report;
-  return meta;
+/** Options of `reports create`. */
+export interface CreateReportOptions {
+  readonly from?: Date;
+  readonly to?: Date;
+  /** Wait until the worker made it. Default true. */
+  readonly wait?: boolean;
+  /** Longest wait, in ms. Default 120,000. */
+  readonly waitMs?: number;
 }
 
-/** Makes a report of [from, to) now (default: the 24 hours before now) and prints its id and summary. */
-export async function createReport(ctx: CaseCliContext, options: { readonly from?: Date; readonly to?: Date }): Promise<ExitCode> {
-  const to = options.to ?? ctx.clock();
-  const from = options.from ?? new Date(to.getTime() - DAY_MS);
-  if (from.getTime() >= to.getTime()) return fail(ctx.err, { code: 'INVALID_REQUEST', message: '--from must be before --to.' }, EXIT.usage);
-  if (to.getTime() - from.getTime() > 366 * DAY_MS) return fail(ctx.err, { code: 'INVALID_REQUEST', message: 'A report covers at most 366 days.' }, EXIT.usage);
-  const reports = new MongoReportStore({ db: ctx.db });
-  await reports.ensureIndexes();
-  const service = new ReportService({ db: ctx.db, reports, clock: ctx.clock });
-  const id = await service.request({ from, to, trigger: 'cli', requestedBy: ctx.actor });
-  const report = await service.generate(id);
-  if (!report) return notFound(ctx, 'report', id);
-  return succeed(ctx.out, { ...reportMeta(report), summary: report.content?.summary ?? null });
+interface ReportMeta {
+  readonly id: string;
+  readonly status: 'pending' | 'ready' | 'failed';
+  readonly error?: string | null;
+}
+
+/** Asks for a report of [from, to) (default: the 24 hours before now); prints it once ready (or at once with `wait: false`). */
+export async function createReport(ctx: CliContext, options: CreateReportOptions): Promise<ExitCode> {
+  if (options.from && options.to && options.from.getTime() >= options.to.getTime()) {
+    return fail(ctx.err, { code: 'INVALID_REQUEST', message: '--from must be before --to.' }, EXIT.usage);
+  }
+  const asked = await ctx.api.post<ReportMeta>('/v1/admin/reports', {
+    ...(options.from ? { from: options.from.toISOString() } : {}),
+    ...(options.to ? { to: options.to.toISOString() } : {}),
+  });
+  if (!asked.ok) return fail(ctx.err, asked.error);
+  if (options.wait === false) return succeed(ctx.out, asked.body);
+  const pause = ctx.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = ctx.clock().getTime() + (options.waitMs ?? 120_000);
+  for (;;) {
+    const meta = await ctx.api.get<ReportMeta>(`/v1/admin/reports/${encodeURIComponent(asked.body.id)}`);
+    if (!meta.ok) return fail(ctx.err, meta.error);
+    if (meta.body.status === 'ready') {
+      const content = await ctx.api.get<{ summary?: unknown }>(`/v1/admin/reports/${encodeURIComponent(asked.body.id)}?format=json`);
+      return succeed(ctx.out, { ...meta.body, summary: content.ok ? (content.body.summary ?? null) : null });
+    }
+    if (meta.body.status === 'failed') return fail(ctx.err, { code: 'REPORT_FAILED', message: `Report "${asked.body.id}" failed: ${meta.body.error ?? 'no reason given'}.` });
+    if (ctx.clock().getTime() > deadline) {
+      return fail(ctx.err, { code: 'REPORT_NOT_READY', message: `Report "${asked.body.id}" is still being made (is a worker running?); fetch it later with \`keyward reports get ${asked.body.id} --format html\`.` });
+    }
+    await pause(500);
+  }
 }
 
 /** Lists reports, newest first, without their content. */
-export async function listReports(ctx: CaseCliContext, options: { readonly limit: number }): Promise<ExitCode> {
-  const found = await new MongoReportStore({ db: ctx.db }).list({ limit: options.limit });
-  return succeed(ctx.out, { data: found.map(reportMeta) });
+export async function listReports(ctx: CliContext, options: { readonly limit: number; readonly cursor?: string }): Promise<ExitCode> {
+  return report(ctx, await ctx.api.get(`/v1/admin/reports${queryOf({ limit: options.limit, cursor: options.cursor })}`));
 }
 
 /** Writes a ready report as html, json or csv to `outFile` (created, never overwritten) or stdout. */
-export async function getReport(ctx: CaseCliContext, id: string, options: { readonly format: 'html' | 'json' | 'csv'; readonly outFile?: string }): Promise<ExitCode> {
-  const report = await new MongoReportStore({ db: ctx.db }).get(id);
-  if (!report) return notFound(ctx, 'report', id);
-  const text = options.format === 'json' ? (report.content ? `${JSON.stringify(report.content, null, 2)}\n` : null) : report[options.format];
-  if (report.status !== 'ready' || text === null) return fail(ctx.err, { code: 'REPORT_NOT_READY', message: `Report "${id}" is ${report.status}.` });
+export async function getReport(ctx: CliContext, id: string, options: { readonly format: 'html' | 'json' | 'csv'; readonly outFile?: string }): Promise<ExitCode> {
+  const answer = await ctx.api.get(`/v1/admin/reports/${encodeURIComponent(id)}?format=${options.format}`);
+  if (!answer.ok) return fail(ctx.err, answer.error);
+  const text = answer.text.endsWith('\n') ? answer.text : `${answer.text}\n`;
   if (options.outFile === undefined) {
     ctx.out.write(text);
     return EXIT.ok;

@@ -1,15 +1,34 @@
 /**
- * `keyward licenses create`: issues licenses in bulk and hands over their keys as CSV, the
- * only time the plain keys leave the service in bulk. The output file is opened before any
- * license is issued, so a file that cannot be written never costs a batch of keys nobody has.
+ * `keyward licenses create`: issues licenses in bulk through the admin API and hands over their
+ * keys as CSV, the only time the plain keys leave the service in bulk. Large counts go in
+ * requests of {@link ISSUE_BATCH} (the API's limit per request), with a progress bar between
+ * them. The output file is opened before any license is issued, so a file that cannot be
+ * written never costs a batch of keys nobody has.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open, unlink } from 'node:fs/promises';
-import type { IssuedLicense } from '../../lib/service/license-service.js';
 import type { CliContext } from '../cli-context.js';
 import { EXIT, fail, succeed, type ExitCode } from '../cli-output.js';
 
 const DAY_MS = 86_400_000;
+
+/** Licenses asked for per request: the admin API issues at most 10,000 at once. */
+export const ISSUE_BATCH = 10_000;
+
+/** Licenses per request when their keys are e-mailed (the API's limit for `email`). */
+export const EMAILED_ISSUE_BATCH = 100;
+
+/** A license as `POST /v1/admin/licenses` answers it: its summary and, this once, its key. */
+export interface IssuedKey {
+  readonly id: string;
+  readonly key: string;
+  readonly keyMask: string;
+  readonly planId: string;
+  readonly customerId: string | null;
+  readonly status: string;
+  readonly trial: { readonly endsAt: string } | null;
+  readonly periodEndsAt: string | null;
+}
 
 /** Options of `licenses create`. */
 export interface CreateLicensesOptions {
@@ -19,7 +38,7 @@ export interface CreateLicensesOptions {
   /** Issue trial keys of the plan's trial days. Default false. */
   readonly trial?: boolean;
   readonly customerId?: string;
-  /** The customer's e-mail, recorded with trials for trial-cycling checks. Default: the customer's stored e-mail. */
+  /** E-mail each key to this address (through the server's outbox); trials record it for trial-cycling checks. Default: no e-mail. */
   readonly email?: string;
   /** Paid period from now, in days. Default: perpetual (ignored for trials). */
   readonly periodDays?: number;
@@ -35,21 +54,11 @@ function csvField(value: string | null): string {
 }
 
 /** RFC 4180 CSV of issued keys, with a header line. */
-export function keysCsv(issued: readonly IssuedLicense[]): string {
+export function keysCsv(issued: readonly IssuedKey[]): string {
   const lines = [CSV_HEADER.join(',')];
-  for (const { record, key } of issued) {
-    const { license } = record;
+  for (const license of issued) {
     lines.push(
-      [
-        license.id,
-        key,
-        record.keyMask,
-        license.planId,
-        license.customerId,
-        license.status,
-        license.trial?.endsAt.toISOString() ?? null,
-        license.periodEndsAt?.toISOString() ?? null,
-      ]
+      [license.id, license.key, license.keyMask, license.planId, license.customerId, license.status, license.trial?.endsAt ?? null, license.periodEndsAt]
         .map(csvField)
         .join(','),
     );
@@ -72,6 +81,12 @@ async function openOutput(ctx: CliContext, path: string): Promise<FileHandle | E
   }
 }
 
+async function deliver(ctx: CliContext, file: FileHandle | null, issued: readonly IssuedKey[]): Promise<void> {
+  const csv = keysCsv(issued);
+  if (file) await file.writeFile(csv, 'utf8');
+  else ctx.out.write(csv);
+}
+
 /** Issues the licenses and writes their keys as CSV (to the file, or to stdout). */
 export async function createLicenses(ctx: CliContext, options: CreateLicensesOptions): Promise<ExitCode> {
   const count = options.count ?? 1;
@@ -85,29 +100,32 @@ export async function createLicenses(ctx: CliContext, options: CreateLicensesOpt
   let written = false;
   try {
     const bar = count > 1 ? ctx.progress?.(count) : undefined;
-    const result = await ctx.keyward.licenses
-      .issueMany(
-        count,
-        {
+    const issued: IssuedKey[] = [];
+    try {
+      while (issued.length < count) {
+        const answer = await ctx.api.post<{ licenses: IssuedKey[] }>('/v1/admin/licenses', {
           planId: options.planId,
-          ...(options.trial === undefined ? {} : { trial: options.trial }),
+          count: Math.min(options.email === undefined ? ISSUE_BATCH : EMAILED_ISSUE_BATCH, count - issued.length),
+          ...(options.trial === true ? { trial: true } : {}),
           ...(options.customerId === undefined ? {} : { customerId: options.customerId }),
           ...(options.email === undefined ? {} : { email: options.email }),
-          ...(options.periodDays === undefined ? {} : { periodEndsAt: new Date(now.getTime() + options.periodDays * DAY_MS) }),
-          cause: { actor: ctx.actor },
-        },
-        (done) => bar?.update(done),
-      )
-      .finally(() => bar?.stop());
-    if (!result.ok) return fail(ctx.err, result.refusal);
-    const csv = keysCsv(result.value);
-    if (!file) {
-      ctx.out.write(csv);
-      return EXIT.ok;
+          ...(options.periodDays === undefined || options.trial === true ? {} : { periodEndsAt: new Date(now.getTime() + options.periodDays * DAY_MS).toISOString() }),
+        });
+        if (!answer.ok) {
+          // Keys of earlier batches exist: hand them over rather than lose them.
+          if (issued.length > 0) await deliver(ctx, file, issued);
+          written = issued.length > 0;
+          return fail(ctx.err, issued.length > 0 ? { ...answer.error, message: `${answer.error.message} (${issued.length} of ${count} licenses were issued before this and are in the output)` } : answer.error);
+        }
+        issued.push(...answer.body.licenses);
+        bar?.update(issued.length);
+      }
+    } finally {
+      bar?.stop();
     }
-    await file.writeFile(csv, 'utf8');
+    await deliver(ctx, file, issued);
     written = true;
-    return succeed(ctx.out, { created: result.value.length, planId: options.planId, file: options.outFile });
+    return file ? succeed(ctx.out, { created: issued.length, planId: options.planId, file: options.outFile }) : EXIT.ok;
   } finally {
     await file?.close();
     // An empty file left behind would read as "no keys" to the next script.

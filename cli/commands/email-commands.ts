@@ -1,8 +1,8 @@
-/** `keyward emails list | retry`: the outbox from a terminal (no keys: the outbox never holds one). */
-import { parseOutboxCursor, type OutboxStatus } from '../../lib/store/mongo-email-outbox.js';
-import { outboxEmailView } from '../../lib/store/outbox-email-view.js';
+/** `keyward emails list | retry`: the outbox over the admin API (no keys: the outbox never holds one). */
+import type { OutboxStatus } from '../../lib/store/mongo-email-outbox.js';
+import { queryOf } from '../admin-api-client.js';
 import type { CliContext } from '../cli-context.js';
-import { fail, succeed, type ExitCode } from '../cli-output.js';
+import { report, type ExitCode } from '../cli-output.js';
 
 /** Filters and page of `emails list`. */
 export interface ListEmailsOptions {
@@ -17,21 +17,11 @@ export interface ListEmailsOptions {
 
 /** Prints a page of outbox e-mails, newest first, as `{ data, nextCursor }`. */
 export async function listEmails(ctx: CliContext, options: ListEmailsOptions = {}): Promise<ExitCode> {
-  if (options.cursor !== undefined && parseOutboxCursor(options.cursor) === null) {
-    return fail(ctx.err, { code: 'INVALID_REQUEST', message: '--cursor: is not a cursor of this listing (use the previous page’s nextCursor).' });
-  }
-  const page = await ctx.emailOutbox.list({
-    limit: options.limit ?? 50,
-    ...(options.status === undefined ? {} : { status: options.status }),
-    ...(options.licenseId === undefined ? {} : { licenseId: options.licenseId }),
-    ...(options.customerId === undefined ? {} : { customerId: options.customerId }),
-    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-  });
-  return succeed(ctx.out, { data: page.data.map(outboxEmailView), nextCursor: page.nextCursor });
+  const query = queryOf({ status: options.status, licenseId: options.licenseId, customerId: options.customerId, limit: options.limit, cursor: options.cursor });
+  return report(ctx, await ctx.api.get(`/v1/admin/emails${query}`));
 }
 
 /** `emails retry <emailId>`: queues a failed e-mail again with fresh attempts. */
 export async function retryEmail(ctx: CliContext, emailId: string): Promise<ExitCode> {
-  const email = await ctx.emailOutbox.retryFailed(emailId, ctx.clock());
-  return email ? succeed(ctx.out, outboxEmailView(email)) : fail(ctx.err, { code: 'NOT_FOUND', message: `No failed e-mail "${emailId}".` });
+  return report(ctx, await ctx.api.post(`/v1/admin/emails/${encodeURIComponent(emailId)}/retry`));
 }

@@ -1,31 +1,24 @@
 /**
- * `keyward licenses reveal-key | resend-key` and `keyward customers licenses`: showing a key to
- * its owner's operator, e-mailing it again through the outbox, and a customer's licenses with
- * masked keys. A reveal is recorded on stderr (who, which license), never with the key.
+ * `keyward licenses reveal-key | resend-key` and `keyward customers licenses`, over the admin
+ * API. The server logs each reveal (who, which license, never the key); the CLI notes it on
+ * stderr too.
  */
 import type { LicenseStatus } from '../../lib/lifecycle/license.js';
-import { resendKey } from '../../lib/service/key-resend.js';
-import { licenseView } from '../../lib/service/license-view.js';
+import { queryOf } from '../admin-api-client.js';
 import type { CliContext } from '../cli-context.js';
-import { fail, succeed, type ExitCode } from '../cli-output.js';
+import { fail, report, succeed, type ExitCode } from '../cli-output.js';
 
 /** `licenses reveal-key <id>`: prints `{ licenseId, key }`. */
 export async function revealKey(ctx: CliContext, id: string): Promise<ExitCode> {
-  const record = await ctx.keyward.licenses.get(id);
-  if (!record) return fail(ctx.err, { code: 'NOT_FOUND', message: `No license "${id}".` });
-  const key = ctx.keyward.licenses.revealKey(record);
-  ctx.err.write(`keyward: key of ${record.license.id} revealed to ${ctx.actor} at ${ctx.clock().toISOString()}\n`);
-  return succeed(ctx.out, { licenseId: record.license.id, key });
+  const answer = await ctx.api.post<{ key: string }>(`/v1/admin/licenses/${encodeURIComponent(id)}/reveal-key`);
+  if (!answer.ok) return fail(ctx.err, answer.error);
+  ctx.err.write(`keyward: key of ${id} revealed at ${ctx.clock().toISOString()} (the server logged the reveal)\n`);
+  return succeed(ctx.out, { licenseId: id, key: answer.body.key });
 }
 
 /** `licenses resend-key <id> [--to <address>]`: queues a key delivery e-mail; prints the outbox id. */
 export async function resendKeyCommand(ctx: CliContext, id: string, options: { readonly to?: string } = {}): Promise<ExitCode> {
-  const result = await resendKey({ licenses: ctx.keyward.licenses, outbox: ctx.emailOutbox }, id, {
-    now: ctx.clock(),
-    ...(options.to === undefined ? {} : { to: options.to }),
-  });
-  if (!result.ok) return fail(ctx.err, result.refusal);
-  return succeed(ctx.out, { id: result.emailId, licenseId: result.licenseId, to: result.to, status: 'pending' });
+  return report(ctx, await ctx.api.post(`/v1/admin/licenses/${encodeURIComponent(id)}/resend-key`, options.to === undefined ? {} : { to: options.to }));
 }
 
 /** Filters and page of `customers licenses`. */
@@ -39,14 +32,6 @@ export interface CustomerLicensesOptions {
 
 /** `customers licenses <customerId>`: a page of the customer's licenses as `{ customerId, data, nextCursor }`. */
 export async function customerLicenses(ctx: CliContext, customerId: string, options: CustomerLicensesOptions = {}): Promise<ExitCode> {
-  const limit = options.limit ?? 50;
-  // One more than the page tells whether another page follows.
-  const found = await ctx.keyward.licenses.list({
-    customerId,
-    ...(options.status === undefined ? {} : { status: options.status }),
-    ...(options.cursor === undefined ? {} : { after: options.cursor }),
-    limit: limit + 1,
-  });
-  const page = found.slice(0, limit);
-  return succeed(ctx.out, { customerId, data: page.map(licenseView), nextCursor: found.length > limit ? (page.at(-1)?.license.id ?? null) : null });
+  const query = queryOf({ status: options.status, limit: options.limit, cursor: options.cursor });
+  return report(ctx, await ctx.api.get(`/v1/admin/customers/${encodeURIComponent(customerId)}/licenses${query}`));
 }

@@ -1,20 +1,17 @@
 /**
- * `keyward licenses get | list | audit` and the lifecycle commands. Each reads or applies one
- * thing through the license service and prints the license view (masked key, never the key).
+ * `keyward licenses get | list | audit` and the lifecycle commands, over the admin API. Each
+ * prints the server's answer (the license view: masked key, never the key) or its refusal.
  */
-import { describeUnknownPlan } from '../../lib/plans/unknown-plan.js';
-import type { LicenseCommand } from '../../lib/lifecycle/commands.js';
 import type { LicenseStatus, RevocationReason, SuspensionReason } from '../../lib/lifecycle/license.js';
-import { auditEntryView, licenseView } from '../../lib/service/license-view.js';
+import { queryOf } from '../admin-api-client.js';
 import type { CliContext } from '../cli-context.js';
-import { fail, succeed, type ExitCode } from '../cli-output.js';
+import { report, type ExitCode } from '../cli-output.js';
 
-const notFound = (ctx: CliContext, id: string): ExitCode => fail(ctx.err, { code: 'NOT_FOUND', message: `No license "${id}".` });
+const licensePath = (id: string, action = ''): string => `/v1/admin/licenses/${encodeURIComponent(id)}${action === '' ? '' : `/${action}`}`;
 
 /** Prints one license. */
 export async function getLicense(ctx: CliContext, id: string): Promise<ExitCode> {
-  const record = await ctx.keyward.licenses.get(id);
-  return record ? succeed(ctx.out, licenseView(record)) : notFound(ctx, id);
+  return report(ctx, await ctx.api.get(licensePath(id)));
 }
 
 /** Filters and page of `licenses list`. */
@@ -31,21 +28,8 @@ export interface ListLicensesOptions {
 
 /** Prints a page of licenses as `{ data, nextCursor }`, ordered by id. */
 export async function listLicenses(ctx: CliContext, options: ListLicensesOptions): Promise<ExitCode> {
-  const limit = options.limit ?? 50;
-  // One more than the page tells whether another page follows.
-  const found = await ctx.keyward.licenses.list({
-    ...(options.status === undefined ? {} : { status: options.status }),
-    ...(options.planId === undefined ? {} : { planId: options.planId }),
-    ...(options.customerId === undefined ? {} : { customerId: options.customerId }),
-    ...(options.product === undefined ? {} : { product: options.product }),
-    ...(options.cursor === undefined ? {} : { after: options.cursor }),
-    limit: limit + 1,
-  });
-  const page = found.slice(0, limit);
-  return succeed(ctx.out, {
-    data: page.map(licenseView),
-    nextCursor: found.length > limit ? (page.at(-1)?.license.id ?? null) : null,
-  });
+  const query = queryOf({ status: options.status, planId: options.planId, customerId: options.customerId, product: options.product, limit: options.limit, cursor: options.cursor });
+  return report(ctx, await ctx.api.get(`/v1/admin/licenses${query}`));
 }
 
 /** Page of `licenses audit`. */
@@ -57,72 +41,48 @@ export interface AuditOptions {
 
 /** Prints a license's audit trail as `{ data, nextCursor }`, oldest first. */
 export async function showAudit(ctx: CliContext, id: string, options: AuditOptions = {}): Promise<ExitCode> {
-  if (!(await ctx.keyward.licenses.get(id))) return notFound(ctx, id);
-  const limit = options.limit ?? 100;
-  const found = await ctx.keyward.licenses.auditTrail(id, {
-    ...(options.afterVersion === undefined ? {} : { afterVersion: options.afterVersion }),
-    limit: limit + 1,
-  });
-  const page = found.slice(0, limit);
-  const last = page.at(-1);
-  return succeed(ctx.out, { data: page.map(auditEntryView), nextCursor: found.length > limit && last ? String(last.version) : null });
+  return report(ctx, await ctx.api.get(`${licensePath(id, 'audit')}${queryOf({ afterVersion: options.afterVersion, limit: options.limit })}`));
 }
-
-/** Applies a command; prints the license, or the refusal (exit 1, nothing written). */
-async function applyCommand(ctx: CliContext, id: string, command: LicenseCommand): Promise<ExitCode> {
-  const result = await ctx.keyward.licenses.apply(id, command);
-  return result.ok ? succeed(ctx.out, licenseView(result.value)) : fail(ctx.err, result.refusal);
-}
-
-const causeOf = (ctx: CliContext, reason?: string) => ({ actor: ctx.actor, ...(reason === undefined ? {} : { reason }) });
 
 /** `licenses suspend <id> [--reason] [--note]`; the reason defaults to `manual`. */
-export function suspendLicense(ctx: CliContext, id: string, options: { readonly reason?: SuspensionReason; readonly note?: string } = {}): Promise<ExitCode> {
-  return applyCommand(ctx, id, {
-    type: 'suspend',
-    reason: options.reason ?? 'manual',
-    ...(options.note === undefined ? {} : { note: options.note }),
-    cause: causeOf(ctx, options.note),
-  });
+export async function suspendLicense(ctx: CliContext, id: string, options: { readonly reason?: SuspensionReason; readonly note?: string } = {}): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'suspend'), { reason: options.reason ?? 'manual', ...(options.note === undefined ? {} : { note: options.note }) }));
 }
 
-/** `licenses reinstate <id>` */
-export function reinstateLicense(ctx: CliContext, id: string): Promise<ExitCode> {
-  return applyCommand(ctx, id, { type: 'reinstate', cause: causeOf(ctx) });
+/** `licenses reinstate <id> [--only-if <reason>]` */
+export async function reinstateLicense(ctx: CliContext, id: string, options: { readonly onlyIf?: SuspensionReason } = {}): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'reinstate'), options.onlyIf === undefined ? {} : { onlyIf: options.onlyIf }));
 }
 
 /** `licenses revoke <id> --reason <reason> [--note]` */
-export function revokeLicense(ctx: CliContext, id: string, options: { readonly reason: RevocationReason; readonly note?: string }): Promise<ExitCode> {
-  return applyCommand(ctx, id, {
-    type: 'revoke',
-    reason: options.reason,
-    ...(options.note === undefined ? {} : { note: options.note }),
-    cause: causeOf(ctx, options.note),
-  });
+export async function revokeLicense(ctx: CliContext, id: string, options: { readonly reason: RevocationReason; readonly note?: string }): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'revoke'), { reason: options.reason, ...(options.note === undefined ? {} : { note: options.note }) }));
 }
 
-/** `licenses renew <id> --until <ISO>` */
-export function renewLicense(ctx: CliContext, id: string, options: { readonly until: Date; readonly endsTrial?: boolean }): Promise<ExitCode> {
-  return applyCommand(ctx, id, {
-    type: 'renew',
-    periodEndsAt: options.until,
-    ...(options.endsTrial === undefined ? {} : { endsTrial: options.endsTrial }),
-    cause: causeOf(ctx),
-  });
+/** `licenses renew <id> --until <ISO> [--ends-trial]` */
+export async function renewLicense(ctx: CliContext, id: string, options: { readonly until: Date; readonly endsTrial?: boolean }): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'renew'), { periodEndsAt: options.until.toISOString(), ...(options.endsTrial === undefined ? {} : { endsTrial: options.endsTrial }) }));
 }
 
-/** `licenses change-plan <id> --plan <id> [--free act_1,act_2]`; an unknown plan is refused (exit 1). */
-export function changePlan(
-  ctx: CliContext,
-  id: string,
-  options: { readonly planId: string; readonly freeActivationIds?: readonly string[] },
-): Promise<ExitCode> {
-  const plan = ctx.keyward.plans.get(options.planId);
-  if (!plan) return Promise.resolve(fail(ctx.err, { code: 'UNKNOWN_PLAN', message: describeUnknownPlan(options.planId, ctx.keyward.plans).message }));
-  return applyCommand(ctx, id, {
-    type: 'change_plan',
-    plan,
-    ...(options.freeActivationIds === undefined ? {} : { freeActivationIds: options.freeActivationIds }),
-    cause: causeOf(ctx),
-  });
+/** `licenses change-plan <id> --plan <id> [--free act_1,act_2]`; an unknown plan is refused by the server (exit 1). */
+export async function changePlan(ctx: CliContext, id: string, options: { readonly planId: string; readonly freeActivationIds?: readonly string[] }): Promise<ExitCode> {
+  return report(
+    ctx,
+    await ctx.api.post(licensePath(id, 'change-plan'), { planId: options.planId, ...(options.freeActivationIds === undefined ? {} : { freeActivationIds: options.freeActivationIds }) }),
+  );
+}
+
+/** `licenses cancel <id>`: valid until the period ends, then expired. */
+export async function cancelLicense(ctx: CliContext, id: string): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'cancel')));
+}
+
+/** `licenses resume <id>`: takes back a cancellation before the period ends. */
+export async function resumeLicense(ctx: CliContext, id: string): Promise<ExitCode> {
+  return report(ctx, await ctx.api.post(licensePath(id, 'resume')));
+}
+
+/** `licenses usage <id> [--month YYYY-MM]`: validations counted against the monthly quota. */
+export async function licenseUsage(ctx: CliContext, id: string, options: { readonly month?: string } = {}): Promise<ExitCode> {
+  return report(ctx, await ctx.api.get(`${licensePath(id, 'usage')}${queryOf({ month: options.month })}`));
 }

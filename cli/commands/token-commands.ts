@@ -1,10 +1,15 @@
-/** `keyward token …`: create, list and revoke admin tokens. */
-import type { AdminScope, AdminTokenRecord } from '../../lib/store/admin-token-store.js';
+/**
+ * `keyward token …`: create, list and revoke admin tokens over the admin API (a write token).
+ * `token create` alone also works without a server, straight on the database, for the very
+ * first token (see cli-config.ts).
+ */
+import type { AdminScope, AdminTokenStore } from '../../lib/store/admin-token-store.js';
 import { createAdminToken } from '../../server/auth/admin-auth.js';
-import type { CliContext } from '../cli-context.js';
-import { fail, succeed, type ExitCode } from '../cli-output.js';
+import type { CliContext, CliOutput } from '../cli-context.js';
+import { fail, report, succeed, type ExitCode } from '../cli-output.js';
 
 const DAY_MS = 86_400_000;
+const SHOWN_ONCE = 'Store this token now: it is shown only once.\n';
 
 /** Options of `token create`. */
 export interface CreateTokenOptions {
@@ -14,9 +19,33 @@ export interface CreateTokenOptions {
   readonly expiresInDays?: number;
 }
 
-/** A token record without its secret hash. */
-function tokenView(record: AdminTokenRecord) {
-  return {
+/** Creates a token through the server and prints it: the only time the plain token is ever shown. */
+export async function createToken(ctx: CliContext, options: CreateTokenOptions): Promise<ExitCode> {
+  const answer = await ctx.api.post('/v1/admin/tokens', {
+    name: options.name,
+    scope: options.scope,
+    ...(options.expiresInDays === undefined ? {} : { expiresInDays: options.expiresInDays }),
+  });
+  if (!answer.ok) return fail(ctx.err, answer.error);
+  ctx.err.write(SHOWN_ONCE);
+  return succeed(ctx.out, answer.body);
+}
+
+/** What `token create` needs without a server. */
+export interface DirectTokenContext {
+  readonly adminTokens: AdminTokenStore;
+  readonly out: CliOutput;
+  readonly err: CliOutput;
+  readonly clock: () => Date;
+}
+
+/** Creates a token straight in the database (the very first one): prints it once. */
+export async function createTokenDirectly(ctx: DirectTokenContext, options: CreateTokenOptions): Promise<ExitCode> {
+  const now = ctx.clock();
+  const expiresAt = options.expiresInDays === undefined ? null : new Date(now.getTime() + options.expiresInDays * DAY_MS);
+  const { token, record } = await createAdminToken(ctx.adminTokens, { name: options.name, scope: options.scope, expiresAt }, now);
+  ctx.err.write(SHOWN_ONCE);
+  return succeed(ctx.out, {
     id: record.id,
     name: record.name,
     scope: record.scope,
@@ -24,31 +53,19 @@ function tokenView(record: AdminTokenRecord) {
     expiresAt: record.expiresAt,
     revokedAt: record.revokedAt,
     lastUsedAt: record.lastUsedAt,
-  };
-}
-
-/** Creates a token and prints it: the only time the plain token is ever shown. */
-export async function createToken(ctx: CliContext, options: CreateTokenOptions): Promise<ExitCode> {
-  const now = ctx.clock();
-  const expiresAt = options.expiresInDays === undefined ? null : new Date(now.getTime() + options.expiresInDays * DAY_MS);
-  const { token, record } = await createAdminToken(ctx.adminTokens, { name: options.name, scope: options.scope, expiresAt }, now);
-  ctx.err.write('Store this token now: it is shown only once.\n');
-  return succeed(ctx.out, { ...tokenView(record), token });
+    token,
+  });
 }
 
 /** Lists tokens (never their secrets). */
 export async function listTokens(ctx: CliContext): Promise<ExitCode> {
-  return succeed(ctx.out, { data: (await ctx.adminTokens.list()).map(tokenView) });
+  return report(ctx, await ctx.api.get('/v1/admin/tokens'));
 }
 
 /**
- * Revokes a token. With Redis, every server stops accepting it at once (the revocation bus);
- * without, within their cache period (30 s by default).
+ * Revokes a token for good. The server refuses it from then on; with Redis, every other server
+ * stops accepting it at once too (the revocation bus), without, within its cache period (30 s).
  */
 export async function revokeToken(ctx: CliContext, tokenId: string): Promise<ExitCode> {
-  const at = ctx.clock();
-  if (!(await ctx.adminTokens.revoke(tokenId, at))) {
-    return fail(ctx.err, { code: 'NOT_FOUND', message: `No unrevoked admin token "${tokenId}".` });
-  }
-  return succeed(ctx.out, { id: tokenId, revokedAt: at });
+  return report(ctx, await ctx.api.post(`/v1/admin/tokens/${encodeURIComponent(tokenId)}/revoke`));
 }

@@ -3,7 +3,38 @@
  * trial-cycling clusters (connected groups of customers and licenses linked by trial-cycling
  * signals). Pure: the same input and id give the same report.
  */
-import type { ReportContent, ReportInput, ReportTrialLinks, TrialCyclingCluster } from './report-content.js';
+import { caseIdOf } from './case-id.js';
+import type {
+  ReportCase,
+  ReportCaseView,
+  ReportContent,
+  ReportInput,
+  ReportLicense,
+  ReportSignal,
+  ReportSignalView,
+  ReportTrialLinks,
+  TrialCyclingCluster,
+} from './report-content.js';
+import { countriesOf, describeSignal } from './report-signal-text.js';
+
+/** Options of {@link buildReport}. */
+export interface BuildReportOptions {
+  /**
+   * Where the review console is, e.g. `https://keyward.example.com`: case links read
+   * `<consoleBaseUrl>/console/cases/<id>`. Default `` (links are paths on the server).
+   */
+  readonly consoleBaseUrl?: string;
+}
+
+/** The console page of a case. */
+export function caseReviewUrl(caseId: string, consoleBaseUrl = ''): string {
+  return `${consoleBaseUrl.replace(/\/+$/, '')}/console/cases/${encodeURIComponent(caseId)}`;
+}
+
+/** The CLI command that decides a case (the reader picks the action and writes the reason). */
+export function caseDecideCommand(caseId: string): string {
+  return `keyward cases decide ${caseId} --action suspend|revoke|dismiss --reason "..."`;
+}
 
 const DAY_MS = 86_400_000;
 /** Longest day series drawn; longer periods show their last days. */
@@ -82,9 +113,49 @@ export function clusterTrialLinks(links: readonly ReportTrialLinks[]): TrialCycl
     .sort((a, b) => b.customers.length - a.customers.length || (a.customers[0] ?? '').localeCompare(b.customers[0] ?? ''));
 }
 
+function signalView(signal: ReportSignal, licenses: ReadonlyMap<string, ReportLicense>): ReportSignalView {
+  const facts = { kind: signal.kind, value: signal.value, threshold: signal.threshold, evidence: { topIps: signal.topIps, ...signal.evidence }, ...(signal.window ? { window: signal.window } : {}) };
+  return {
+    ...signal,
+    reason: describeSignal(facts),
+    countries: countriesOf(facts),
+    license: signal.subject.type === 'license' ? (licenses.get(signal.subject.licenseId) ?? null) : null,
+    caseId: caseIdOf(signal.subject),
+  };
+}
+
+/** The latest signal of each kind per case, newest first. */
+function latestByCaseAndKind(signals: readonly ReportSignalView[]): Map<string, ReportSignalView[]> {
+  const byCase = new Map<string, Map<string, ReportSignalView>>();
+  for (const signal of signals) {
+    const kinds = byCase.get(signal.caseId) ?? new Map<string, ReportSignalView>();
+    byCase.set(signal.caseId, kinds);
+    const held = kinds.get(signal.kind);
+    if (!held || held.detectedAt.getTime() < signal.detectedAt.getTime() || (held.detectedAt.getTime() === signal.detectedAt.getTime() && held.id < signal.id)) {
+      kinds.set(signal.kind, signal);
+    }
+  }
+  return new Map(
+    [...byCase].map(([caseId, kinds]) => [caseId, [...kinds.values()].sort((a, b) => b.detectedAt.getTime() - a.detectedAt.getTime() || a.id.localeCompare(b.id))]),
+  );
+}
+
+function caseView(found: ReportCase, signals: ReadonlyMap<string, readonly ReportSignalView[]>, licenses: ReadonlyMap<string, ReportLicense>, options: BuildReportOptions): ReportCaseView {
+  return {
+    ...found,
+    license: found.subject.type === 'license' ? (licenses.get(found.subject.licenseId) ?? null) : null,
+    reasons: (signals.get(found.id) ?? []).map(({ reason }) => reason),
+    reviewUrl: caseReviewUrl(found.id, options.consoleBaseUrl),
+    decideCommand: caseDecideCommand(found.id),
+  };
+}
+
 /** The report of `input`, identified as `reportId`, generated at `now`. */
-export function buildReport(reportId: string, input: ReportInput, now: Date): ReportContent {
+export function buildReport(reportId: string, input: ReportInput, now: Date, options: BuildReportOptions = {}): ReportContent {
   const clusters = clusterTrialLinks(input.trialLinks);
+  const licenses = new Map((input.licenses ?? []).map((license) => [license.licenseId, license]));
+  const topSignals = input.topSignals.map((signal) => signalView(signal, licenses));
+  const caseSignals = latestByCaseAndKind([...topSignals, ...(input.caseSignals ?? []).map((signal) => signalView(signal, licenses))]);
   return {
     reportId,
     period: { from: input.from, to: input.to },
@@ -97,11 +168,11 @@ export function buildReport(reportId: string, input: ReportInput, now: Date): Re
       keysRevoked: input.keyActions.filter(({ action }) => action === 'revoke').length,
       trialCyclingClusters: clusters.length,
     },
-    newCases: input.newCases,
-    openCases: input.openCases,
+    newCases: input.newCases.map((found) => caseView(found, caseSignals, licenses, options)),
+    openCases: input.openCases.map((found) => caseView(found, caseSignals, licenses, options)),
     signalsByKind: [...input.signalsByKind].sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind)),
     signalsByDay: daySeries(input),
-    topSignals: input.topSignals,
+    topSignals,
     keyActions: input.keyActions,
     trialCyclingClusters: clusters,
   };

@@ -34,12 +34,21 @@ function frame(title: string, width: number, height: number, body: string): stri
   );
 }
 
+/** Characters of a bar label that fit its 192 px column at 12 px (≈ 7 px per character). */
+export const MAX_LABEL_CHARS = 26;
+
+/** A label cut to {@link MAX_LABEL_CHARS} with an ellipsis, so it is never clipped by the SVG's edge. */
+export function fitLabel(label: string): string {
+  const chars = [...label];
+  return chars.length <= MAX_LABEL_CHARS ? label : `${chars.slice(0, MAX_LABEL_CHARS - 1).join('')}…`;
+}
+
 /** Horizontal bars, one row per bar, labels on the left and values at the bar ends. */
 export function renderBarChart(bars: readonly ChartBar[], options: ChartOptions): string {
   const width = options.width ?? 640;
   const color = escapeHtml(options.color ?? '#3b6ea5');
   const row = 24;
-  const labelWidth = 160;
+  const labelWidth = 200;
   const plot = width - labelWidth - 60;
   const max = Math.max(1, ...bars.map(({ value }) => value));
   const height = Math.max(1, bars.length) * row + 8;
@@ -48,7 +57,7 @@ export function renderBarChart(bars: readonly ChartBar[], options: ChartOptions)
       const y = 4 + i * row;
       const w = Math.max(0, Math.round((value / max) * plot));
       return (
-        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" ${FONT}>${escapeHtml(label)}</text>` +
+        `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" ${FONT}><title>${escapeHtml(label)}</title>${escapeHtml(fitLabel(label))}</text>` +
         `<rect class="bar" x="${labelWidth}" y="${y + 3}" width="${w}" height="${row - 6}" fill="${color}"/>` +
         `<text x="${labelWidth + w + 6}" y="${y + 16}" ${FONT}>${fmt(value)}</text>`
       );

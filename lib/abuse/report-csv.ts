@@ -1,14 +1,35 @@
 /**
  * The report as one CSV table for tools (RFC 4180: CRLF, quoted where needed), one row per
  * listed item with a `section` column: new_case, open_case, signal_kind, top_signal,
- * key_action, trial_cluster. Cells that a spreadsheet would run as a formula (starting with
+ * key_action, trial_cluster. Case and signal rows also carry the license's masked key, plan,
+ * customer and e-mail, the plain reason (one line per signal, `; `-joined for a case), the
+ * countries of a geo spread, and for cases the console link and the CLI command: the same facts
+ * the HTML shows, from the same built report. Cells that a spreadsheet would run as a formula (starting with
  * `=`, `+`, `-`, `@`, tab or CR) are prefixed with `'`.
  */
 import type { SignalSubject } from './abuse-signal.js';
-import type { ReportCase, ReportContent } from './report-content.js';
+import type { ReportCaseView, ReportContent, ReportLicense } from './report-content.js';
 
 /** Column names, in order. */
-export const REPORT_CSV_COLUMNS = ['section', 'id', 'subject', 'kind', 'status', 'score', 'count', 'at', 'detail'] as const;
+export const REPORT_CSV_COLUMNS = [
+  'section',
+  'id',
+  'subject',
+  'kind',
+  'status',
+  'score',
+  'count',
+  'at',
+  'detail',
+  'key_mask',
+  'plan',
+  'customer',
+  'email',
+  'reason',
+  'countries',
+  'review_url',
+  'decide_command',
+] as const;
 
 type Row = Readonly<Record<(typeof REPORT_CSV_COLUMNS)[number], string | number>>;
 
@@ -19,10 +40,38 @@ export function csvCell(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+const blank = {
+  id: '',
+  subject: '',
+  kind: '',
+  status: '',
+  score: '',
+  count: '',
+  at: '',
+  detail: '',
+  key_mask: '',
+  plan: '',
+  customer: '',
+  email: '',
+  reason: '',
+  countries: '',
+  review_url: '',
+  decide_command: '',
+};
+
 const subjectText = (subject: SignalSubject): string => (subject.type === 'license' ? subject.licenseId : subject.network);
 
-function caseRow(section: string, found: ReportCase): Row {
+function licenseCells(license: ReportLicense | null) {
+  return { key_mask: license?.keyMask ?? '', plan: license?.planId ?? '', customer: license?.customerId ?? '', email: license?.email ?? '' };
+}
+
+function caseRow(section: string, found: ReportCaseView): Row {
   return {
+    ...blank,
+    ...licenseCells(found.license),
+    reason: found.reasons.join('; '),
+    review_url: found.reviewUrl,
+    decide_command: found.decideCommand,
     section,
     id: found.id,
     subject: subjectText(found.subject),
@@ -35,7 +84,6 @@ function caseRow(section: string, found: ReportCase): Row {
   };
 }
 
-const blank = { id: '', subject: '', kind: '', status: '', score: '', count: '', at: '', detail: '' };
 
 /** The CSV text of a report. */
 export function renderReportCsv(report: ReportContent): string {
@@ -53,6 +101,9 @@ export function renderReportCsv(report: ReportContent): string {
       count: signal.value,
       at: signal.detectedAt.toISOString(),
       detail: `threshold ${signal.threshold}`,
+      ...licenseCells(signal.license),
+      reason: signal.reason,
+      countries: signal.countries.join(' '),
     })),
     ...report.keyActions.map((action) => ({
       ...blank,

@@ -6,7 +6,7 @@
 import type { Db } from 'mongodb';
 
 import type { SignalKind } from '../abuse/abuse-signal.js';
-import type { ReportCase, ReportInput, ReportKeyAction } from '../abuse/report-content.js';
+import type { ReportCase, ReportInput, ReportKeyAction, ReportSignal } from '../abuse/report-content.js';
 import type { AbuseCaseDocument } from './mongo-case-store.js';
 import type { AbuseSignalDocument } from './mongo-abuse-signal-store.js';
 import { toDatastoreError } from './datastore-error.js';
@@ -24,6 +24,28 @@ function reportCase(doc: AbuseCaseDocument): ReportCase {
     kinds: [...new Set(doc.timeline.map(({ kind }) => kind))].sort(),
     openedAt: doc.openedAt,
     lastSignalAt: doc.lastSignalAt,
+  };
+}
+
+/** A stored signal as a report lists it, with the evidence its plain reason is made from. */
+export function reportSignalOf(doc: AbuseSignalDocument): ReportSignal {
+  const { countries, referrers, linkedCustomers, details } = doc.evidence;
+  return {
+    id: doc._id,
+    kind: doc.kind,
+    subject: doc.subject,
+    severity: doc.severity,
+    value: doc.value,
+    threshold: doc.threshold,
+    detectedAt: doc.detectedAt,
+    topIps: doc.evidence.topIps ?? [],
+    window: doc.window,
+    evidence: {
+      ...(countries ? { countries } : {}),
+      ...(referrers ? { referrers: referrers.slice(0, 10) } : {}),
+      ...(linkedCustomers ? { linkedCustomers: linkedCustomers.slice(0, 20) } : {}),
+      ...(details ? { details } : {}),
+    },
   };
 }
 
@@ -73,16 +95,7 @@ export async function gatherReportInput(db: Db, period: { readonly from: Date; r
       openCases: openCases.map(reportCase),
       signalsByKind: byKind.map(({ _id, count, maxSeverity }) => ({ kind: _id, count, maxSeverity })),
       signalsByDay: byDay.map(({ _id, count }) => ({ day: _id, count })),
-      topSignals: topSignals.map((doc) => ({
-        id: doc._id,
-        kind: doc.kind,
-        subject: doc.subject,
-        severity: doc.severity,
-        value: doc.value,
-        threshold: doc.threshold,
-        detectedAt: doc.detectedAt,
-        topIps: doc.evidence.topIps ?? [],
-      })),
+      topSignals: topSignals.map(reportSignalOf),
       keyActions: actions.flatMap(({ _id, subject, decision }): ReportKeyAction[] =>
         subject.type === 'license' && decision.action !== 'dismiss'
           ? [{ caseId: _id, licenseId: subject.licenseId, action: decision.action, reviewer: decision.reviewer, reason: decision.reason, at: decision.at }]

@@ -54,6 +54,29 @@ describe('renderReportCsv', () => {
   });
 });
 
+describe('HTML, JSON and CSV agree', () => {
+  it('show the same cases with the same key, plan, customer, reason, link and command', () => {
+    const input = sampleReportInput({
+      licenses: [{ licenseId: 'lic_a', keyMask: 'TO-****-****-****-E05Q', planId: 'pro', status: 'active', customerId: 'cus_7', email: 'ada@example.com' }],
+    });
+    const report = buildReport('rpt_x', input, NOW);
+    const json = JSON.parse(JSON.stringify(report)) as { newCases: Array<{ id: string; license: { keyMask: string } | null; reasons: string[]; reviewUrl: string; decideCommand: string }> };
+    const rows = csvObjects(renderReportCsv(report)).filter(({ section }) => section === 'new_case');
+    const page = renderReportHtml(report);
+    expect(rows.map(({ id }) => id)).toEqual(json.newCases.map(({ id }) => id));
+    for (const [i, found] of json.newCases.entries()) {
+      const row = rows[i]!;
+      expect(row['key_mask']).toBe(found.license?.keyMask ?? '');
+      expect(row['reason']).toBe(found.reasons.join('; '));
+      expect(row['review_url']).toBe(found.reviewUrl);
+      expect(row['decide_command']).toBe(found.decideCommand);
+      expect(page).toContain(`href="${found.reviewUrl}"`);
+      for (const reason of found.reasons) expect(page).toContain(reason.replaceAll('"', '&quot;'));
+      if (found.license) expect(page).toContain(found.license.keyMask);
+    }
+  });
+});
+
 describe('renderReportHtml', () => {
   const html = renderReportHtml(buildReport('rpt_x', sampleReportInput(), NOW));
 
@@ -62,9 +85,24 @@ describe('renderReportHtml', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
   });
 
-  it('is self-contained: no scripts, no external references, a CSP that forbids them', () => {
-    expect(html).not.toMatch(/<script|<link|src=|href=|@import|url\(/i);
+  it('is self-contained: no scripts, no external references, a CSP that forbids them; its only links are console case pages', () => {
+    expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
+    expect([...html.matchAll(/href="([^"]*)"/g)].map(([, url]) => url)).toEqual(['/console/cases/case_lic_a', '/console/cases/case_net_1', '/console/cases/case_lic_a']);
     expect(html).toContain(`default-src 'none'`);
+  });
+
+  it('says per case whose key it is, why in plain words, when in UTC words, and what to do next', () => {
+    const input = sampleReportInput({
+      licenses: [{ licenseId: 'lic_a', keyMask: 'TO-****-****-****-E05Q', planId: 'pro', status: 'active', customerId: 'cus_7', email: 'ada@example.com' }],
+    });
+    const page = renderReportHtml(buildReport('rpt_x', input, NOW, { consoleBaseUrl: 'https://keys.example.com/' }));
+    expect(page).toContain('<b>TO-****-****-****-E05Q</b> <span class="muted">(plan pro, active)</span>');
+    expect(page).toContain('cus_7 · ada@example.com');
+    expect(page).toContain('<li>1,800 validations (more than 1,000 is unusual).</li>');
+    expect(page).toContain('1 Nov 2026, 11:00 UTC');
+    expect(page).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?Z</);
+    expect(page).toContain('href="https://keys.example.com/console/cases/case_lic_a"');
+    expect(page).toContain('keyward cases decide case_lic_a --action suspend|revoke|dismiss --reason &quot;...&quot;');
   });
 
   it('has each section and its charts', () => {

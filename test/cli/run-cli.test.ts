@@ -1,143 +1,88 @@
 /**
- * The CLI as a whole: arguments and environment to exit code and output, in process with
- * runCli, and once as a real process (`npx tsx cli/main.ts`) to prove the wiring.
+ * The CLI as a whole: arguments and environment to exit code and output (in process with
+ * runCli), usage errors before any connection, `--version`, required options marked in `--help`,
+ * an unknown flag reported before a missing required one, and once as real processes
+ * (`npx tsx cli/main.ts`): the very first token straight into the database, then everything else
+ * over HTTP with that token.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { MongoClient } from 'mongodb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../cli/main.js';
-import { mongoUrl, redisUrl, uniqueName } from '../setup/services.js';
+
+import { describe, expect, it } from 'vitest';
+
+import { serverWiring } from '../../server/main.js';
+import { cliRunner } from '../support/cli-runner.js';
+import { startTestServer } from '../support/server-fixture.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
-const databases: string[] = [];
-
-afterEach(async () => {
-  const client = await new MongoClient(mongoUrl()).connect();
-  try {
-    for (const name of databases.splice(0)) await client.db(name).dropDatabase();
-  } finally {
-    await client.close();
-  }
-});
-
-/** The environment of a CLI run on a fresh database of the test MongoDB (and the test Redis). */
-function environment(): Record<string, string> {
-  const name = uniqueName('cli');
-  databases.push(name);
-  return {
-    MONGODB_URL: mongoUrl(),
-    MONGODB_DB: name,
-    REDIS_URL: redisUrl(),
-    KEYWARD_DIGEST_SECRET: 'digest-secret-for-the-cli-process-tests-0123456789',
-    KEYWARD_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
-  };
-}
-
-/** In-process io writing into strings. */
-function bufferedIo(env: Record<string, string>) {
-  const io = { out: '', err: '' };
-  const stderr = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      io.err += chunk.toString();
-      done();
-    },
-  });
-  const cliIo: CliIo = { stdout: { write: (text: string) => (io.out += text) }, stderr, env, cwd: root };
-  return {
-    run: async (...args: string[]) => {
-      io.out = '';
-      io.err = '';
-      const code = await runCli(args, cliIo);
-      return { code, out: io.out, err: io.err };
-    },
-  };
-}
+const version = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('runCli', () => {
-  it('issues, revokes and reads licenses, printing CSV and JSON', async () => {
-    const cli = bufferedIo(environment());
-    const created = await cli.run('licenses', 'create', '--plan', 'starter', '--count', '3', '--period-days', '30');
-    expect(created.code).toBe(0);
-    const lines = created.out.trimEnd().split('\r\n');
-    expect(lines).toHaveLength(4);
-    const id = lines[1]!.split(',')[0]!;
-
-    const revoked = await cli.run('licenses', 'revoke', id, '--reason', 'refund');
-    expect(revoked.code).toBe(0);
-    const read = await cli.run('licenses', 'get', id);
-    expect(read.code).toBe(0);
-    expect(JSON.parse(read.out)).toMatchObject({ id, status: 'revoked', planId: 'starter' });
-
-    const again = await cli.run('licenses', 'revoke', id, '--reason', 'refund');
-    expect(again.code).toBe(1);
-    expect(JSON.parse(again.err)).toEqual({ error: { code: 'ALREADY_REVOKED', message: expect.any(String) } });
-  });
-
-  it('records trials it issues for trial-cycling checks, with the e-mail given', async () => {
-    const env = environment();
-    const cli = bufferedIo(env);
-    const created = await cli.run('licenses', 'create', '--plan', 'starter', '--trial', '--count', '2', '--email', 'Jane.Doe+cli@googlemail.com');
-    expect(created.code).toBe(0);
-    const ids = created.out.trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[0]!);
-    const client = await new MongoClient(mongoUrl()).connect();
-    try {
-      const stored = await client.db(env['MONGODB_DB']).collection('trial_registrations').find({}).sort({ _id: 1 }).toArray();
-      expect(stored.map(({ _id, customerId, emailNormalized, pendingSince }) => ({ _id, customerId, emailNormalized, pending: pendingSince instanceof Date }))).toEqual(
-        ids.sort().map((id) => ({ _id: id, customerId: `license:${id}`, emailNormalized: 'janedoe@gmail.com', pending: true })),
-      );
-    } finally {
-      await client.close();
-    }
-  });
-
   it.each([
-    [['licenses', 'create', '--plan', 'pro', '--count', 'many']],
-    [['licenses', 'create', '--plan', 'pro', '--count', '0']],
-    [['licenses', 'create', '--plan', 'pro', '--trial', '--email', 'not-an-address']],
-    [['licenses', 'create']],
-    [['licenses', 'revoke', 'lic_1', '--reason', 'bored']],
-    [['licenses', 'renew', 'lic_1', '--until', 'soon']],
-    [['licenses', 'list', '--limit', '501']],
-    [['token', 'create', '--name', 'x', '--scope', 'admin']],
-    [['licenses', 'frobnicate']],
-    [['licenses', 'get', 'lic_1', 'extra']],
-  ])('answers a usage error with exit 2 before connecting: %o', async (args) => {
-    const cli = bufferedIo({});
-    const result = await cli.run(...args);
+    [['licenses', 'create', '--plan', 'pro', '--count', 'many'], /option '--count <n>' argument 'many' is invalid/],
+    [['licenses', 'create', '--plan', 'pro', '--count', '0'], /must be a whole number from 1 to 100000/],
+    [['licenses', 'create', '--plan', 'pro', '--trial', '--email', 'not-an-address'], /e-mail/i],
+    [['licenses', 'create'], /required option '--plan <planId>' not specified/],
+    [['licenses', 'revoke', 'lic_1', '--reason', 'bored'], /argument 'bored' is invalid\. Allowed choices are refund, chargeback, abuse, manual/],
+    [['licenses', 'renew', 'lic_1', '--until', 'soon'], /must be an ISO 8601 date-time/],
+    [['licenses', 'list', '--limit', '501'], /from 1 to 500/],
+    [['token', 'create', '--name', 'x', '--scope', 'admin'], /Allowed choices are read, write/],
+    [['licenses', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['licenses', 'get', 'lic_1', 'extra'], /too many arguments/],
+    [['cases', 'decide', 'case_1', '--action', 'suspend'], /required option '--reason <text>' not specified/],
+  ])('answers a usage error with exit 2 before connecting: %o', async (args, message) => {
+    const result = await cliRunner({}).run(...args);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/error/i);
+    expect(result.err).toMatch(message);
     expect(result.out).toBe('');
   });
 
-  it('carries on without Redis when it is unreachable, and says so', async () => {
-    const cli = bufferedIo({ ...environment(), REDIS_URL: 'redis://127.0.0.1:1' });
-    const result = await cli.run('licenses', 'list');
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.out)).toEqual({ data: [], nextCursor: null });
-    expect(result.err).toMatch(/warning: Redis unreachable/);
-  });
-
-  it('answers a configuration error with exit 2 naming the variable', async () => {
-    const { MONGODB_URL: _unset, ...env } = environment();
-    const result = await bufferedIo(env).run('licenses', 'get', 'lic_1');
+  it('reports an unknown flag before a missing required one', async () => {
+    const result = await cliRunner({}).run('licenses', 'create', '--plna', 'pro');
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.err)).toEqual({ error: { code: 'INVALID_CONFIGURATION', message: 'MONGODB_URL: is required but not set' } });
+    expect(result.err).toContain("error: unknown option '--plna'");
+    expect(result.err).toContain('Did you mean --plan?');
+    expect(result.err).not.toContain('required option');
   });
 
-  it('prints help with exit 0', async () => {
-    const result = await bufferedIo({}).run('licenses', '--help');
-    expect(result.code).toBe(0);
-    expect(result.out).toContain('change-plan');
+  it('prints its version', async () => {
+    for (const flag of ['--version', '-V']) {
+      const result = await cliRunner({}).run(flag);
+      expect(result).toMatchObject({ code: 0, out: `${version}\n` });
+    }
+  });
+
+  it('marks required options in --help, and names the connection options', async () => {
+    const help = await cliRunner({}).run('licenses', 'create', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--plan <planId>\s+plan from the catalogue \(required\)/);
+    expect(help.out).toMatch(/--count <n>\s+how many \(default: 1\)/);
+    expect(help.out).toContain('--url <url>');
+    expect(help.out).toContain('--token <token>');
+    expect((await cliRunner({}).run('cases', 'decide', '--help')).out).toMatch(/--action <action>\s+what to do \(required\)/);
+    expect((await cliRunner({}).run('licenses', '--help')).out).toContain('change-plan');
+  });
+
+  it('without configuration, exits 2 suggesting npm run keyward:local or the variables it needs', async () => {
+    const result = await cliRunner({}).run('cases', 'list');
+    expect(result.code).toBe(2);
+    expect(result.error().code).toBe('INVALID_CONFIGURATION');
+    expect(result.error().message).toContain('KEYWARD_URL');
+    expect(result.error().message).toContain('KEYWARD_TOKEN');
+    expect(result.error().message).toContain('npm run keyward:local');
   });
 });
 
-/** Runs `npx tsx cli/main.ts ...` as a real process. */
+/** Runs `npx tsx cli/main.ts ...` as a real process with exactly `env` (plus PATH and HOME). */
 function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn('npx', ['tsx', 'cli/main.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', 'cli/main.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -148,21 +93,26 @@ function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: 
 }
 
 describe('the keyward process', () => {
-  // Three processes, each compiling the CLI with tsx first: slow on a loaded machine.
-  it('runs from the command line with the environment of the server', { timeout: 120_000 }, async () => {
-    const env = environment();
-    const token = await spawnCli(['token', 'create', '--name', 'spawned', '--scope', 'read'], env);
-    expect(token.stderr).toContain('shown only once');
-    expect(token.code).toBe(0);
-    expect(JSON.parse(token.stdout)).toMatchObject({ name: 'spawned', scope: 'read', token: expect.stringMatching(/^kwa_tok_/) });
+  it('creates the first token in the database, then works over HTTP with it and nothing else', { timeout: 120_000 }, async () => {
+    const server = await startTestServer({}, serverWiring);
+    const first = await spawnCli(['token', 'create', '--name', 'first', '--scope', 'write'], { MONGODB_URL: server.config.mongoUrl, MONGODB_DB: server.config.mongoDb });
+    expect(first.stderr).toContain('creating the token directly in the database');
+    expect(first.stderr).toContain('shown only once');
+    expect(first.code).toBe(0);
+    const { token } = JSON.parse(first.stdout) as { token: string };
+    expect(token).toMatch(/^kwa_tok_/);
 
-    const listed = await spawnCli(['licenses', 'list', '--limit', '5'], env);
+    const http = { KEYWARD_URL: server.url, KEYWARD_TOKEN: token };
+    const listed = await spawnCli(['licenses', 'list', '--limit', '5'], http);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual({ data: [], nextCursor: null });
 
-    const missing = await spawnCli(['licenses', 'get', 'lic_nope'], env);
+    const missing = await spawnCli(['licenses', 'get', 'lic_nope', '--url', server.url, '--token', token], {});
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stderr)).toEqual({ error: { code: 'NOT_FOUND', message: 'No license "lic_nope".' } });
     expect(missing.stdout).toBe('');
+
+    const version = await spawnCli(['--version'], {});
+    expect(version).toMatchObject({ code: 0, stdout: `${(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string }).version}\n` });
   });
 });

@@ -49,4 +49,30 @@ describe('admin-token revocation', () => {
       expect(status).toBe(401);
     }
   });
+
+  it("reaches the other servers when revoked through one server's admin route", async () => {
+    const redis = new Redis(redisUrl());
+    onTestFinished(() => void redis.disconnect());
+    const [, before] = (await redis.pubsub('NUMSUB', ADMIN_TOKEN_REVOCATION_CHANNEL)) as [string, number];
+    const mongoDb = uniqueName('revoke-route');
+    const [first, second] = [await startTestServer({ mongoDb }, serverWiring), await startTestServer({ mongoDb }, serverWiring)];
+    await subscribers(redis, before + 2);
+
+    const mongo = await new MongoClient(first.config.mongoUrl).connect();
+    onTestFinished(() => mongo.close());
+    const store = new MongoAdminTokenStore({ db: mongo.db(mongoDb) });
+    const admin = await createAdminToken(store, { name: 'admin', scope: 'write' }, new Date());
+    const ops = await createAdminToken(store, { name: 'ops', scope: 'read' }, new Date());
+    const list = (url: string) => fetch(`${url}/v1/admin/licenses`, { headers: { authorization: `Bearer ${ops.token}` } });
+    expect((await list(second.url)).status).toBe(200);
+
+    const revoked = await fetch(`${first.url}/v1/admin/tokens/${ops.record.id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(revoked.status).toBe(200);
+    expect((await list(first.url)).status).toBe(401);
+    // The second server cached the token as valid: only the bus can make it refuse before its 30 s cache period ends.
+    const deadline = Date.now() + 15_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) status = (await list(second.url)).status;
+    expect(status).toBe(401);
+  });
 });
