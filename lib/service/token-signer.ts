@@ -3,7 +3,7 @@
  * costs tens of microseconds, more than the rest of a cached validation, and clients that
  * validate on every launch get the same answer again and again.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../errors/keyward-error.js';
 import { signValidationToken } from '../tokens/validation-token.js';
@@ -23,6 +23,15 @@ export interface TokenSignerOptions {
   readonly maxCached?: number;
 }
 
+function parsedOnce(key: KeyObject | string): KeyObject | string {
+  if (typeof key !== 'string') return key;
+  try {
+    return createPrivateKey(key);
+  } catch {
+    return key;
+  }
+}
+
 /** A decision with its signed token. */
 export type SignedAnswer = ValidationDecision & { readonly token: string };
 
@@ -37,9 +46,12 @@ export class TokenSigner {
     if (!Number.isInteger(reuseSeconds) || reuseSeconds < 0 || reuseSeconds >= ttlSeconds) {
       throw new ConfigurationError('tokens.reuseSeconds', 'must be a non-negative integer smaller than the token lifetime');
     }
-    this.#options = { ...options, ttlSeconds };
+    // The PEM is parsed once here, not per signature (parsing cost more than signing: issue 15,
+    // where every cache miss signs a new token). A key that does not parse is left as given, for
+    // the signature below to refuse with its specific error.
+    this.#options = { ...options, ttlSeconds, privateKey: parsedOnce(options.privateKey) };
     // Sign once now: a bad key stops start-up rather than the first validation.
-    signValidationToken({ valid: false, code: 'NOT_FOUND', message: '' }, new Date(0), { privateKey: options.privateKey });
+    signValidationToken({ valid: false, code: 'NOT_FOUND', message: '' }, new Date(0), { privateKey: this.#options.privateKey });
     this.#recent = new LRUCache<string, SignedAnswer>({ max: options.maxCached ?? 20_000, ttl: Math.max(1, reuseSeconds * 1000) });
   }
 

@@ -63,6 +63,19 @@ function toRecord(document: LicenseDocument): LicenseRecord {
   };
 }
 
+/**
+ * The license alone, for the validate path: the sealed key, its mask and the last audit entry
+ * are left on the server (they are most of a stored license's bytes, and a validation uses
+ * none of them). Being an exclusion projection, it is also a snapshot read (snapshot-read.ts):
+ * a validation never decides on a mix of two versions.
+ */
+const LICENSE_ONLY = { projection: { keyCiphertext: 0, keyMask: 0, lastAudit: 0, stripeSubscriptionId: 0 } } as const;
+
+function toLicense(document: Omit<LicenseDocument, 'keyCiphertext' | 'keyMask' | 'lastAudit' | 'stripeSubscriptionId'>): License {
+  const { _id, ...fields } = document;
+  return { id: _id, ...fields };
+}
+
 function toStoredAudit(document: AuditDocument): StoredAuditEntry {
   const { _id, ...entry } = document;
   return entry;
@@ -131,6 +144,26 @@ export class MongoLicenseStore implements LicenseStore {
 
   async findByDigest(keyDigest: string): Promise<LicenseRecord | null> {
     return this.#findOne({ keyDigest }, 'findByDigest');
+  }
+
+  async findLicensesByDigests(keyDigests: readonly string[]): Promise<Map<string, License>> {
+    const found = new Map<string, License>();
+    if (keyDigests.length === 0) return found;
+    try {
+      // One query on the unique keyDigest index however many digests (issue 15: the coalesced
+      // cache-miss path, lib/service/coalesced-loader.ts).
+      const documents = await this.#licenses
+        .find(
+          { keyDigest: keyDigests.length === 1 ? (keyDigests[0] as string) : { $in: [...keyDigests] } },
+          // Every match in the first reply: no getMore round trip.
+          { ...LICENSE_ONLY, batchSize: keyDigests.length },
+        )
+        .toArray();
+      for (const document of documents) found.set(document.keyDigest, toLicense(document));
+      return found;
+    } catch (error) {
+      throw toDatastoreError('findLicensesByDigests', error);
+    }
   }
 
   async findByStripeSubscription(subscriptionId: string): Promise<LicenseRecord | null> {
