@@ -3,7 +3,7 @@
  * updates are guarded by the license version they were decided on, so concurrent writers
  * cannot break a lifecycle rule (no multi-document transactions: design.md, Storage notes).
  */
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db, Filter, WriteConcernSettings } from 'mongodb';
 import type { License } from '../lifecycle/license.js';
 import type { AuditEntry } from '../lifecycle/outcome.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
@@ -17,6 +17,12 @@ export interface MongoLicenseStoreOptions {
   readonly db: Db;
   /** Prefix of the collection names. Default `` (collections `licenses`, `license_audit`). */
   readonly collectionPrefix?: string;
+  /**
+   * Write concern of the guarded lifecycle updates. Default `{ w: 'majority' }`: on a replica
+   * set, an update acknowledged to the caller (a revoke, a seat granted) survives the primary's
+   * failover instead of being rolled back, whatever `w` the connection string sets for the rest.
+   */
+  readonly guardedWriteConcern?: WriteConcernSettings;
 }
 
 type LicenseFields = Omit<License, 'id'>;
@@ -85,9 +91,11 @@ function toStoredAudit(document: AuditDocument): StoredAuditEntry {
 export class MongoLicenseStore implements LicenseStore {
   readonly #licenses: Collection<LicenseDocument>;
   readonly #audit: Collection<AuditDocument>;
+  readonly #guardedWriteConcern: WriteConcernSettings;
 
   constructor(options: MongoLicenseStoreOptions) {
     const prefix = options.collectionPrefix ?? '';
+    this.#guardedWriteConcern = options.guardedWriteConcern ?? { w: 'majority' };
     this.#licenses = options.db.collection<LicenseDocument>(`${prefix}licenses`);
     this.#audit = options.db.collection<AuditDocument>(`${prefix}license_audit`);
   }
@@ -179,6 +187,7 @@ export class MongoLicenseStore implements LicenseStore {
           $set: { ...fields, ...(stripeSubscriptionId === undefined ? {} : { stripeSubscriptionId }) },
           ...(stripeSubscriptionId === undefined ? { $unset: { stripeSubscriptionId: '' as const } } : {}),
         },
+        { writeConcern: this.#guardedWriteConcern },
       );
       if (result.matchedCount === 0) return false;
       await this.#recordAudit(fields.lastAudit);
