@@ -10,7 +10,8 @@
  *   and every process sees it;
  * - the per-IP limit holds across processes to within its documented tolerance: each process
  *   learns the shared count when it pushes its own (every 100 ms), so the processes together
- *   admit at most the limit plus the requests sent while a push was outstanding.
+ *   admit at most the limit plus the requests sent while a push was outstanding;
+ * - a monthly quota holds the same way (counts pushed every second).
  */
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -118,5 +119,37 @@ describe('two server processes on one port', () => {
     }
     expect(admitted).toBeGreaterThanOrEqual(LIMIT);
     expect(admitted).toBeLessThanOrEqual(LIMIT + 2 * ROUND);
+  });
+
+  it('holds a monthly quota across processes to within one round of validations', async () => {
+    const issued = await keyward.licenses.issue({ planId: 'metered', periodEndsAt: new Date(Date.now() + 30 * 86_400_000) });
+    if (!issued.ok) throw new Error(issued.refusal.code);
+    const { key } = issued.value;
+    const licenseId = issued.value.record.license.id;
+    const QUOTA = 5; // the metered plan of TEST_PLANS
+    const ROUND = 2;
+    let valid = 0;
+    let client = 0;
+    const exceededBy = new Set<string>();
+    const counted = async (): Promise<number> => {
+      const keys = await redis.keys(`keyward:usage:${licenseId}:*`);
+      const values = keys.length === 0 ? [] : await redis.mget(keys);
+      return values.reduce((sum, value) => sum + Number(value ?? 0), 0);
+    };
+    for (let round = 0; exceededBy.size < 2 || round < (QUOTA + 2 * ROUND) / ROUND + 2; round++) {
+      if (round > 40) throw new Error(`no QUOTA_EXCEEDED from both processes after ${round} rounds (valid ${valid})`);
+      const answers = await Promise.all(
+        Array.from({ length: ROUND }, () => cluster.post('/v1/licenses/validate', { key }, { 'x-forwarded-for': `192.0.2.${(client++ % 250) + 1}` })),
+      );
+      for (const answer of answers) {
+        if (answer.body['code'] === 'QUOTA_EXCEEDED') exceededBy.add(answer.process);
+        else if (answer.body['code'] === 'VALID') valid += 1;
+        else throw new Error(`unexpected answer ${JSON.stringify(answer.body)}`);
+      }
+      // Every process has pushed the validations it counted before the next round.
+      await vi.waitFor(async () => expect(await counted()).toBe(valid), { timeout: 10_000, interval: 20 });
+    }
+    expect(valid).toBeGreaterThanOrEqual(QUOTA);
+    expect(valid).toBeLessThanOrEqual(QUOTA + 2 * ROUND);
   });
 });
