@@ -127,7 +127,6 @@ describe('Keyward on a Redis Cluster', { timeout: 240_000 }, () => {
     const { dropped } = server.server.eventStats();
     expect(dropped).toBe(0);
     await eventually('all 800 events counted', async () => (await counted.countDocuments()) === 800, 120_000);
-    expect(await counted.countDocuments({ deliveries: { $gt: 1 } })).toBeGreaterThanOrEqual(0);
   });
 
   it('sends multi-key pipelines across masters through one client', async () => {
