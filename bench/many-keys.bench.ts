@@ -94,13 +94,22 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
   const durationSeconds = options.durationSeconds ?? 10;
   const connections = options.concurrency ?? 50;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const services = await startLocalServices({ persistent: false });
+  // A million licenses (and their audit entries) as Java objects outgrow the JVM's default heap
+  // on a small machine; the launcher's JVM reads JAVA_TOOL_OPTIONS. An operator's own setting wins.
+  const javaOptions = process.env['JAVA_TOOL_OPTIONS'];
+  if (javaOptions === undefined) process.env['JAVA_TOOL_OPTIONS'] = `-Xmx${Math.max(2, Math.ceil(count / 100_000))}g`;
+  const services = await startLocalServices({ persistent: false }).finally(() => {
+    if (javaOptions === undefined) delete process.env['JAVA_TOOL_OPTIONS'];
+  });
   const stops: Array<() => Promise<void>> = [() => services.stop()];
   try {
     // Bulk issue through a Keyward of its own without Redis: no invalidation message per
     // license, the store's insertMany in batches of 1,000.
-    const config = benchServerConfig(services);
-    const mongo = await new MongoClient(services.mongoUrl).connect();
+    // With a million licenses the MongoDB-wire JVM pauses for garbage collection on a busy
+    // machine: a pause is not an outage, so its heartbeats get longer than the default 30 s.
+    const mongoUrl = `${services.mongoUrl}${services.mongoUrl.includes('?') ? '&' : '?'}connectTimeoutMS=120000`;
+    const config = benchServerConfig({ redisUrl: services.redisUrl, mongoUrl });
+    const mongo = await new MongoClient(mongoUrl).connect();
     stops.push(() => mongo.close());
     const issuer = await createKeyward({ db: mongo.db(config.mongoDb), plans: config.plans, secrets: config.secrets });
     const keys: string[] = [];
@@ -151,7 +160,7 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
 
     const loopKeys = keys.slice(Math.floor(count / 2), Math.floor(count / 2) + Math.min(200_000, Math.floor(count / 4)));
     const loopDigests = loopKeys.map((key) => issuer.licenses.digestOf(key));
-    const loop = await findOneLoop(services.mongoUrl, config.mongoDb, loopDigests, connections, durationSeconds);
+    const loop = await findOneLoop(mongoUrl, config.mongoDb, loopDigests, connections, durationSeconds);
     log(`  findOne loop: ${round(loop.requestsPerSecond)}/s, p99 ${loop.p99Ms} ms`);
 
     await runLoad({ url, bodies: coldBodies(20_000), connections, durationSeconds: 3 });
