@@ -11,7 +11,8 @@
  * - the per-IP limit holds across processes to within its documented tolerance: each process
  *   learns the shared count when it pushes its own (every 100 ms), so the processes together
  *   admit at most the limit plus the requests sent while a push was outstanding;
- * - a monthly quota holds the same way (counts pushed every second).
+ * - a monthly quota holds the same way (counts pushed every second);
+ * - a process that dies is replaced by the primary.
  */
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -151,5 +152,31 @@ describe('two server processes on one port', () => {
     }
     expect(valid).toBeGreaterThanOrEqual(QUOTA);
     expect(valid).toBeLessThanOrEqual(QUOTA + 2 * ROUND);
+  });
+
+  it('replaces a server process that dies, and keeps answering meanwhile', async () => {
+    const before = await cluster.serverPids();
+    expect(before).toHaveLength(2);
+    process.kill(before[0] as number, 'SIGKILL');
+    await vi.waitFor(
+      async () => {
+        const now = await cluster.serverPids();
+        expect(now).toHaveLength(2);
+        expect(now).not.toContain(before[0]);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    // Both processes answer again (the new one included), each with its own request-id prefix.
+    const answering = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        const answer = await cluster.post('/v1/licenses/validate', { key: 'not-a-key' }, { 'x-forwarded-for': `192.0.2.${1 + Math.floor(Math.random() * 250)}` });
+        expect(answer.status).toBe(200);
+        answering.add(answer.process);
+        expect(answering.size).toBe(2);
+      },
+      { timeout: 60_000, interval: 20 },
+    );
+    expect(cluster.output()).toMatch(/exited \(SIGKILL\); starting another/);
   });
 });

@@ -5,18 +5,20 @@
  * per-process prefix (server/http/request-id.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { findFreePort } from '../../embedded/find-free-port.js';
 import { generateTokenKeyPair } from '../../lib/tokens/validation-token.js';
 import { mongoUrl, redisUrl, uniqueName } from '../setup/services.js';
 import { TEST_PLANS } from './keyward-fixture.js';
 
+const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../../server/cluster.ts', import.meta.url));
 
 /** A running cluster of server processes. */
@@ -27,6 +29,8 @@ export interface ServerCluster {
   readonly secrets: { readonly digest: string; readonly encryption: string };
   /** POSTs JSON on a fresh connection (so the primary hands it to the next process). */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; process: string; body: Record<string, unknown> }>;
+  /** Pids of the server processes the primary runs now. */
+  serverPids(): Promise<number[]>;
   /** What the processes wrote on stderr so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -102,5 +106,9 @@ export async function startServerCluster(processes: number, env: Record<string, 
     await stop();
     throw error;
   }
-  return { url, mongoDb, secrets, post, output: () => stderr, stop };
+  const serverPids = async (): Promise<number[]> => {
+    const { stdout } = await run('pgrep', ['-P', String(child.pid)]).catch(() => ({ stdout: '' }));
+    return stdout.split('\n').filter((line) => line.trim() !== '').map(Number);
+  };
+  return { url, mongoDb, secrets, serverPids, post, output: () => stderr, stop };
 }
