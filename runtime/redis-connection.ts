@@ -120,8 +120,12 @@ function adaptCluster(cluster: Cluster): void {
   const script = cluster.script.bind(cluster) as unknown as CommandFunction;
   (cluster as unknown as { script: CommandFunction }).script = async (...args: unknown[]) => {
     if (String(args[0]).toUpperCase() !== 'LOAD') return script(...args);
-    const replies = await Promise.all(cluster.nodes('master').map((node) => (node.script as unknown as CommandFunction)(...args)));
-    return replies[0];
+    // A master that just died may still be listed until the next slot refresh: loading succeeds
+    // when a live master took it (its replica, promoted, is one of them).
+    const replies = await Promise.allSettled(cluster.nodes('master').map((node) => (node.script as unknown as CommandFunction)(...args)));
+    const loaded = replies.find((reply) => reply.status === 'fulfilled');
+    if (loaded === undefined) throw (replies[0] as PromiseRejectedResult | undefined)?.reason ?? new Error('SCRIPT LOAD: no master reachable');
+    return loaded.value;
   };
   const duplicate = cluster.duplicate.bind(cluster);
   cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => {

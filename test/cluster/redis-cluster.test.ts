@@ -94,6 +94,23 @@ describe('Keyward on a Redis Cluster', { timeout: 240_000 }, () => {
     expect(record?.license).toMatchObject({ status: 'active', planId: 'basic' });
   });
 
+  it('sends multi-key pipelines across masters through one client', async () => {
+    // The event sink appends to every partition in one pipeline: keys on all three masters.
+    const redis = createRedisConnection(onCluster());
+    redis.on('error', () => undefined);
+    try {
+      const keys = Array.from({ length: 16 }, (_, partition) => streamKeyFor(partition, 'pipeline-check'));
+      const masters = new Set(await Promise.all(keys.map((key) => cluster.masterOf(key))));
+      expect(masters.size).toBeGreaterThan(1);
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.xadd(key, '*', 'n', '1');
+      const replies = (await pipeline.exec()) ?? [];
+      expect(replies.map(([error]) => error)).toEqual(keys.map(() => null));
+      expect(await Promise.all(keys.map((key) => redis.xlen(key)))).toEqual(keys.map(() => 1));
+    } finally {
+      redis.disconnect();
+    }
+  });
   it('keeps answering validations and loses no delivered event when a master fails over mid-stream', async () => {
     const server = await startTestServer(onCluster());
     const { streamPrefix, partitions } = server.config.events;
@@ -129,21 +146,4 @@ describe('Keyward on a Redis Cluster', { timeout: 240_000 }, () => {
     await eventually('all 800 events counted', async () => (await counted.countDocuments()) === 800, 120_000);
   });
 
-  it('sends multi-key pipelines across masters through one client', async () => {
-    // The event sink appends to every partition in one pipeline: keys on all three masters.
-    const redis = createRedisConnection(onCluster());
-    redis.on('error', () => undefined);
-    try {
-      const keys = Array.from({ length: 16 }, (_, partition) => streamKeyFor(partition, 'pipeline-check'));
-      const masters = new Set(await Promise.all(keys.map((key) => cluster.masterOf(key))));
-      expect(masters.size).toBeGreaterThan(1);
-      const pipeline = redis.pipeline();
-      for (const key of keys) pipeline.xadd(key, '*', 'n', '1');
-      const replies = (await pipeline.exec()) ?? [];
-      expect(replies.map(([error]) => error)).toEqual(keys.map(() => null));
-      expect(await Promise.all(keys.map((key) => redis.xlen(key)))).toEqual(keys.map(() => 1));
-    } finally {
-      redis.disconnect();
-    }
-  });
 });
