@@ -31,6 +31,8 @@ export interface ConstantRateOptions {
   readonly url: string;
   /** The JSON body of every request. */
   readonly body: string;
+  /** Bodies sent in turn instead of `body` (many keys: one target line each, vegeta cycles them). */
+  readonly bodies?: readonly string[];
   /** Requests per second. */
   readonly rate: number;
   readonly durationSeconds: number;
@@ -59,7 +61,8 @@ export async function runConstantRate(options: ConstantRateOptions): Promise<Con
     const targets = join(folder, 'targets.json');
     const results = join(folder, 'results.bin');
     const header = { 'Content-Type': ['application/json'] };
-    writeFileSync(targets, `${JSON.stringify({ method: 'POST', url: options.url, body: Buffer.from(options.body).toString('base64'), header })}\n`);
+    const target = (body: string) => `${JSON.stringify({ method: 'POST', url: options.url, body: Buffer.from(body).toString('base64'), header })}\n`;
+    writeFileSync(targets, (options.bodies ?? [options.body]).map(target).join(''));
     const connections = String(options.maxConnections ?? 50);
     const env = { ...process.env, GOMAXPROCS: '1' };
     const attack = ['attack', '-format=json', `-targets=${targets}`, `-rate=${options.rate}/s`, `-duration=${options.durationSeconds}s`];

@@ -8,18 +8,13 @@
  * The server runs in this process on real Redis and MongoDB-wire servers started here; load
  * comes from autocannon in a child process.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-
-import { Router } from '@koa/router';
-import Koa from 'koa';
 import { pino } from 'pino';
 
 import { startLocalServices } from '../embedded/local-services.js';
 import { startServer, type RunningServer } from '../server/main.js';
-import { jsonBody } from '../server/http/json-body.js';
 import { runLoad, type LoadResult } from './autocannon-run.js';
 import { runConstantRate, type ConstantRateResult } from './constant-rate-load.js';
+import { bareServer } from './bare-server.js';
 import { benchServerConfig } from './bench-server-config.js';
 
 /** One row of the printed table. */
@@ -34,29 +29,6 @@ export interface HttpBenchRow {
 }
 
 const round = (n: number) => Math.round(n).toLocaleString('en-US');
-
-/**
- * The baseline: a Koa route answering the same JSON. With `readBody`, it first reads the JSON
- * request body the way the server does (a second reference point: any route that takes input
- * pays for reading it).
- */
-async function bareServer(answer: unknown, readBody = false): Promise<{ url: string; close: () => Promise<void> }> {
-  const app = new Koa();
-  const router = new Router();
-  const json = JSON.stringify(answer);
-  if (readBody) app.use(jsonBody({ limitBytes: 16_384 }));
-  router.post('/v1/licenses/validate', (ctx) => {
-    ctx.type = 'application/json';
-    ctx.body = json;
-  });
-  app.use(router.routes());
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/licenses/validate`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A table row for constant-rate rounds: each round's figure, separated by slashes. */
 function rateRow(benchmark: string, rounds: readonly ConstantRateResult[], goal: string, met: string): HttpBenchRow {

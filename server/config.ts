@@ -1,4 +1,5 @@
 /** The server's configuration: parsed once, from the environment, by its composition root. */
+import { parseClusterNodes, type ClusterSeed } from '../runtime/redis-connection.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -112,6 +113,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly redisUrl: string;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); absent: one Redis at redisUrl. */
+  readonly redisClusterNodes?: readonly ClusterSeed[] | undefined;
   readonly mongoUrl: string;
   readonly mongoDb: string;
   /** Absolute directory for local data. */
@@ -192,6 +195,7 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
     port: parsed.PORT,
     host: parsed.HOST,
     redisUrl: parsed.REDIS_URL,
+    redisClusterNodes: parseClusterNodes(parsed.REDIS_CLUSTER_NODES),
     mongoUrl: parsed.MONGODB_URL,
     mongoDb: parsed.MONGODB_DB,
     dataDir: resolve(cwd, parsed.KEYWARD_DATA_DIR),

@@ -3,12 +3,13 @@
  * clients, services, sink, limits and metrics, hands them to the app, and listens. Graceful
  * shutdown: stop accepting, finish requests in flight, flush the event buffer, then close.
  */
+import { createRedisConnection } from '../runtime/redis-connection.js';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { type Router } from '@koa/router';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import type { Logger } from 'pino';
 
@@ -111,9 +112,9 @@ async function connectDataStores(redis: Redis, mongo: MongoClient, config: Serve
 export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ name: 'keyward-server', level: config.logLevel, ...(config.logFormat === undefined ? {} : { format: config.logFormat }) });
   const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-  const sinkRedis = new Redis(config.redisUrl, FAIL_FAST);
-  const limitRedis = new Redis(config.redisUrl, FAIL_FAST);
+  const redis = createRedisConnection(config, { maxRetriesPerRequest: 2 });
+  const sinkRedis = createRedisConnection(config, FAIL_FAST);
+  const limitRedis = createRedisConnection(config, FAIL_FAST);
   for (const client of [redis, sinkRedis, limitRedis]) client.on('error', warn('redis connection error'));
   const mongo = new MongoClient(config.mongoUrl, mongoClientOptions(config.mongoUrl));
 

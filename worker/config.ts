@@ -1,4 +1,5 @@
 /** The worker's configuration: parsed once, from the environment, by its composition root. */
+import { parseClusterNodes, type ClusterSeed } from '../runtime/redis-connection.js';
 import { z } from 'zod';
 
 import { connectionVariables, parseEnvironment, secretVariables, unsetIfEmpty, type Environment } from '../lib/config/environment.js';
@@ -86,6 +87,8 @@ export const workerEnvironment = z.object({
 export interface WorkerConfig {
   /** Redis URL. */
   readonly redisUrl: string;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); absent: one Redis at redisUrl. */
+  readonly redisClusterNodes?: readonly ClusterSeed[] | undefined;
   /** MongoDB connection string. */
   readonly mongoUrl: string;
   /** Database name. */
@@ -129,6 +132,7 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
   const parsed = parseEnvironment(workerEnvironment, env);
   return {
     redisUrl: parsed.REDIS_URL,
+    redisClusterNodes: parseClusterNodes(parsed.REDIS_CLUSTER_NODES),
     mongoUrl: parsed.MONGODB_URL,
     mongoDb: parsed.MONGODB_DB,
     logLevel: parsed.LOG_LEVEL,

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '../runtime/redis-connection.js';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 
@@ -43,7 +44,7 @@ export interface StartWorkerOptions {
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ name: 'keyward-worker', level: config.logLevel, ...(config.logFormat === undefined ? {} : { format: config.logFormat }) });
   const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
-  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  const redis = createRedisConnection(config, { lazyConnect: true });
   redis.on('error', warn('redis connection error'));
   const extraRedis: Redis[] = [];
   const mongo = new MongoClient(config.mongoUrl, mongoClientOptions(config.mongoUrl));
@@ -98,7 +99,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       hooks,
       queuePrefix: config.queuePrefix,
       createRedis(purpose) {
-        const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: `keyward-worker:${purpose}` });
+        const client = createRedisConnection(config, { maxRetriesPerRequest: null, connectionName: `keyward-worker:${purpose}` });
         client.on('error', warn(`redis connection error (${purpose})`));
         extraRedis.push(client);
         return client;

@@ -24,6 +24,14 @@ const HOW_TO_MAKE = 'make one with `openssl rand -hex 32`';
 export const connectionVariables = {
   /** Redis URL. */
   REDIS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
+  /**
+   * Seed nodes of a Redis Cluster, `host:port,host:port,…`; when set, every Redis connection is a
+   * cluster client (runtime/redis-connection.ts) and REDIS_URL gives only credentials and scheme.
+   */
+  REDIS_CLUSTER_NODES: z.preprocess(
+    unsetIfEmpty,
+    z.string().regex(/^\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\s*(,\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\s*)*$/, 'must be host:port,host:port,… (the nodes of the Redis Cluster)').optional(),
+  ),
   /** MongoDB connection string (not parsed as a URL: a replica-set seed list is not one). */
   MONGODB_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string')),
   /** Database name. Default `keyward`. */

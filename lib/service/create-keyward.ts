@@ -16,6 +16,8 @@ import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-s
 import { RedisInvalidationBus } from '../store/redis-invalidation-bus.js';
 import { RedisUsageStore } from '../store/redis-usage-store.js';
 import type { InvalidationBus } from './invalidation-bus.js';
+import type { License } from '../lifecycle/license.js';
+import { CoalescedLoader } from './coalesced-loader.js';
 import { LicenseCache } from './license-cache.js';
 import { LicenseService } from './license-service.js';
 import type { SigningKeySet, VerificationKeyOptions } from '../tokens/signing-key-set.js';
@@ -60,9 +62,10 @@ export interface KeywardOptions {
   /**
    * Cache bounds: `maxEntries` (default 200,000), `maxStaleMs` (default 5,000), and
    * `refreshAheadMs`, how long before `maxStaleMs` runs out a license in use is reloaded in the
-   * background (default: a fifth of `maxStaleMs`, at most 1,000; 0 turns it off).
+   * background (default: a fifth of `maxStaleMs`, at most 1,000; 0 turns it off), and
+   * `maxBatchSize`, most cache misses loaded in one query (default 256).
    */
-  readonly cache?: { readonly maxEntries?: number; readonly maxStaleMs?: number; readonly refreshAheadMs?: number };
+  readonly cache?: { readonly maxEntries?: number; readonly maxStaleMs?: number; readonly refreshAheadMs?: number; readonly maxBatchSize?: number };
   /** Validity after the period end, in ms. Default 0. */
   readonly expiryGraceMs?: number;
   /** Receives one event per validation (the server passes its Redis stream sink). */
@@ -114,10 +117,13 @@ export async function createKeyward(options: KeywardOptions): Promise<Keyward> {
   const collections = { db: options.db, ...(options.collectionPrefix === undefined ? {} : { collectionPrefix: options.collectionPrefix }) };
   const trialRegistrations = new MongoTrialRegistrationStore(collections);
   await trialRegistrations.ensureIndexes();
-  const cache = new LicenseCache({
-    load: async (digest) => (await store.findByDigest(digest))?.license ?? null,
-    ...options.cache,
+  // Cache misses of one moment go to MongoDB as one query (coalesced-loader.ts).
+  const loader = new CoalescedLoader<License>({
+    loadMany: (digests) => store.findLicensesByDigests(digests),
+    ...(options.cache?.maxBatchSize === undefined ? {} : { maxBatchSize: options.cache.maxBatchSize }),
   });
+  const { maxBatchSize: _maxBatchSize, ...cacheBounds } = options.cache ?? {};
+  const cache = new LicenseCache({ load: (digest) => loader.load(digest), ...cacheBounds });
   let bus: InvalidationBus | undefined;
   if (options.redis) {
     const subscriber = options.redis.duplicate();

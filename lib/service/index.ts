@@ -20,6 +20,7 @@ export {
   type PreparedKey,
 } from './validation-service.js';
 export { LicenseCache, type LicenseCacheOptions } from './license-cache.js';
+export { CoalescedLoader, type CoalescedLoaderOptions } from './coalesced-loader.js';
 export { UsageCounter, usageMonth, type UsageStore, type UsageCounterOptions } from './usage-counter.js';
 export { TokenSigner, type TokenSignerOptions } from './token-signer.js';
 export type { InvalidationBus } from './invalidation-bus.js';

@@ -45,6 +45,8 @@ export class LicenseCache {
   readonly #load: (keyDigest: string) => Promise<License | null>;
   /** Age at which a read starts the background reload, in ms. */
   readonly #refreshAfterMs: number;
+  #hits = 0;
+  #misses = 0;
 
   constructor(options: LicenseCacheOptions) {
     const maxEntries = options.maxEntries ?? 200_000;
@@ -92,13 +94,28 @@ export class LicenseCache {
    * a promise, and calls {@link get} only when it returns undefined.
    */
   peek(keyDigest: string): License | null | undefined {
-    return this.#fresh(keyDigest)?.license;
+    const entry = this.#fresh(keyDigest);
+    if (entry === undefined) return undefined;
+    this.#hits += 1;
+    return entry.license;
   }
 
   /** The license for a digest (null when none exists), from memory when fresh enough. */
   async get(keyDigest: string): Promise<License | null> {
     const hit = this.#fresh(keyDigest);
-    if (hit) return hit.license;
+    if (hit) {
+      this.#hits += 1;
+      return hit.license;
+    }
+    return this.load(keyDigest);
+  }
+
+  /**
+   * The license for a digest that {@link peek} just found missing: loads it (sharing a load in
+   * flight for the same digest) without looking in memory again.
+   */
+  async load(keyDigest: string): Promise<License | null> {
+    this.#misses += 1;
     try {
       const loaded = await this.#cache.fetch(keyDigest);
       return loaded?.license ?? null;
@@ -127,6 +144,11 @@ export class LicenseCache {
   /** Drops every entry. */
   clear(): void {
     this.#cache.clear();
+  }
+
+  /** Reads answered from memory (hits) and reads that waited for a load (misses), since start. */
+  stats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
   }
 
   /** Entries held. */

@@ -51,7 +51,8 @@ export class TokenSigner {
       throw new ConfigurationError('tokens.reuseSeconds', 'must be a non-negative integer smaller than the token lifetime');
     }
     this.#options = { ...options, ttlSeconds };
-    // Read every key now: a bad key stops start-up rather than the first validation.
+    // Read every key now, once (parsing a PEM costs more than signing with it): a bad key stops
+    // start-up rather than the first validation.
     this.keySet = createSigningKeySet({
       privateKey: options.privateKey,
       ...(options.keyId === undefined ? {} : { keyId: options.keyId }),

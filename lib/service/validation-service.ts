@@ -99,7 +99,17 @@ export class ValidationService {
   async validate(prepared: PreparedKey, input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
     const cached = this.validateCached(prepared, input, context);
     if (cached !== undefined) return cached;
-    const license = await this.#options.cache.get(prepared.digest as string);
+    return this.validateUncached(prepared, input, context);
+  }
+
+  /**
+   * Validates a prepared key that {@link validateCached} just answered undefined for (the cache
+   * miss path): loads the license, coalesced with the other misses of this moment
+   * (coalesced-loader.ts), without looking in the cache again.
+   */
+  async validateUncached(prepared: PreparedKey, input: ValidationInput, context: RequestContext): Promise<ValidationAnswer> {
+    if (prepared.digest === null) return this.#answer(null, prepared, input, context);
+    const license = await this.#options.cache.load(prepared.digest);
     return this.#answer(license, prepared, input, context);
   }
 

@@ -1,4 +1,5 @@
 /** The port the license service writes through. The MongoDB implementation is beside it. */
+import type { License } from '../lifecycle/license.js';
 import type { AuditEntry } from '../lifecycle/outcome.js';
 import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from './license-record.js';
 
@@ -12,6 +13,11 @@ export interface LicenseStore {
   /** The stored licenses among these ids, in no particular order (one query; ids not found are left out). */
   findByIds(ids: readonly string[]): Promise<LicenseRecord[]>;
   findByDigest(keyDigest: string): Promise<LicenseRecord | null>;
+  /**
+   * The licenses (without their sealed key) whose key digest is one of these, keyed by digest,
+   * in one query; digests not found are left out. Each is one consistent version.
+   */
+  findLicensesByDigests(keyDigests: readonly string[]): Promise<Map<string, License>>;
   findByStripeSubscription(subscriptionId: string): Promise<LicenseRecord | null>;
   /**
    * Replaces the license if, and only if, it is still at `expectedVersion`, in one atomic

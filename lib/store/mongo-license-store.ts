@@ -3,7 +3,7 @@
  * updates are guarded by the license version they were decided on, so concurrent writers
  * cannot break a lifecycle rule (no multi-document transactions: design.md, Storage notes).
  */
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db, Filter, WriteConcernSettings } from 'mongodb';
 import type { License } from '../lifecycle/license.js';
 import type { AuditEntry } from '../lifecycle/outcome.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
@@ -17,6 +17,12 @@ export interface MongoLicenseStoreOptions {
   readonly db: Db;
   /** Prefix of the collection names. Default `` (collections `licenses`, `license_audit`). */
   readonly collectionPrefix?: string;
+  /**
+   * Write concern of the guarded lifecycle updates. Default `{ w: 'majority' }`: on a replica
+   * set, an update acknowledged to the caller (a revoke, a seat granted) survives the primary's
+   * failover instead of being rolled back, whatever `w` the connection string sets for the rest.
+   */
+  readonly guardedWriteConcern?: WriteConcernSettings;
 }
 
 type LicenseFields = Omit<License, 'id'>;
@@ -63,6 +69,19 @@ function toRecord(document: LicenseDocument): LicenseRecord {
   };
 }
 
+/**
+ * The license alone, for the validate path: the sealed key, its mask and the last audit entry
+ * are left on the server (they are most of a stored license's bytes, and a validation uses
+ * none of them). Being an exclusion projection, it is also a snapshot read (snapshot-read.ts):
+ * a validation never decides on a mix of two versions.
+ */
+const LICENSE_ONLY = { projection: { keyCiphertext: 0, keyMask: 0, lastAudit: 0, stripeSubscriptionId: 0 } } as const;
+
+function toLicense(document: Omit<LicenseDocument, 'keyCiphertext' | 'keyMask' | 'lastAudit' | 'stripeSubscriptionId'>): License {
+  const { _id, ...fields } = document;
+  return { id: _id, ...fields };
+}
+
 function toStoredAudit(document: AuditDocument): StoredAuditEntry {
   const { _id, ...entry } = document;
   return entry;
@@ -72,9 +91,11 @@ function toStoredAudit(document: AuditDocument): StoredAuditEntry {
 export class MongoLicenseStore implements LicenseStore {
   readonly #licenses: Collection<LicenseDocument>;
   readonly #audit: Collection<AuditDocument>;
+  readonly #guardedWriteConcern: WriteConcernSettings;
 
   constructor(options: MongoLicenseStoreOptions) {
     const prefix = options.collectionPrefix ?? '';
+    this.#guardedWriteConcern = options.guardedWriteConcern ?? { w: 'majority' };
     this.#licenses = options.db.collection<LicenseDocument>(`${prefix}licenses`);
     this.#audit = options.db.collection<AuditDocument>(`${prefix}license_audit`);
   }
@@ -133,6 +154,26 @@ export class MongoLicenseStore implements LicenseStore {
     return this.#findOne({ keyDigest }, 'findByDigest');
   }
 
+  async findLicensesByDigests(keyDigests: readonly string[]): Promise<Map<string, License>> {
+    const found = new Map<string, License>();
+    if (keyDigests.length === 0) return found;
+    try {
+      // One query on the unique keyDigest index however many digests (issue 15: the coalesced
+      // cache-miss path, lib/service/coalesced-loader.ts).
+      const documents = await this.#licenses
+        .find(
+          { keyDigest: keyDigests.length === 1 ? (keyDigests[0] as string) : { $in: [...keyDigests] } },
+          // Every match in the first reply: no getMore round trip.
+          { ...LICENSE_ONLY, batchSize: keyDigests.length },
+        )
+        .toArray();
+      for (const document of documents) found.set(document.keyDigest, toLicense(document));
+      return found;
+    } catch (error) {
+      throw toDatastoreError('findLicensesByDigests', error);
+    }
+  }
+
   async findByStripeSubscription(subscriptionId: string): Promise<LicenseRecord | null> {
     return this.#findOne({ stripeSubscriptionId: subscriptionId }, 'findByStripeSubscription');
   }
@@ -146,6 +187,7 @@ export class MongoLicenseStore implements LicenseStore {
           $set: { ...fields, ...(stripeSubscriptionId === undefined ? {} : { stripeSubscriptionId }) },
           ...(stripeSubscriptionId === undefined ? { $unset: { stripeSubscriptionId: '' as const } } : {}),
         },
+        { writeConcern: this.#guardedWriteConcern },
       );
       if (result.matchedCount === 0) return false;
       await this.#recordAudit(fields.lastAudit);

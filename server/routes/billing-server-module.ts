@@ -3,8 +3,8 @@
  * events, and the BullMQ producer both use, on a Redis connection of its own that fails fast
  * (a webhook must answer quickly even when Redis is away; the worker sweeps what was not queued).
  */
+import { createRedisConnection } from '../../runtime/redis-connection.js';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 
 import { BILLING_QUEUE, billingJobOptions, stripeEventJobId } from '../../lib/billing/billing-jobs.js';
 import { MongoAdminTokenStore } from '../../lib/store/mongo-admin-token-store.js';
@@ -26,7 +26,7 @@ export const billingServerModule: ServerModule = {
     const stripe = config.stripe ?? DEFAULT_STRIPE_WEBHOOK_CONFIG;
     const events = new MongoStripeEventStore({ db });
     await events.ensureIndexes();
-    const connection = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    const connection = createRedisConnection(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     connection.on('error', (error: unknown) => logger.warn({ err: error }, 'redis connection error (billing queue)'));
     // Connect in the background: a server without Redis still starts, and events wait in MongoDB.
     connection.connect().catch(() => undefined);

@@ -44,7 +44,7 @@ export function validateRequest(deps: ValidateRequestDependencies, body: unknown
   if (prepared.digest !== null) refuseIfLimited(rateLimits.consumeKey(prepared.digest), 'key', metrics);
   const cached = keyward.validation.validateCached(prepared, input, context);
   if (cached !== undefined) return answerText(deps, cached);
-  return keyward.validation.validate(prepared, input, context).then((answer) => answerText(deps, answer));
+  return keyward.validation.validateUncached(prepared, input, context).then((answer) => answerText(deps, answer));
 }
 
 function answerText(deps: ValidateRequestDependencies, answer: ValidationAnswer): string {

@@ -5,6 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ValidationEvent } from '../../lib/events/validation-event.js';
 import type { RequestContext } from '../../lib/service/validation-service.js';
+import { generateKeys } from '../../lib/keys/generate-key.js';
+import type { License } from '../../lib/lifecycle/license.js';
+import { CoalescedLoader } from '../../lib/service/coalesced-loader.js';
+import { LicenseCache } from '../../lib/service/license-cache.js';
+import { MongoLicenseStore } from '../../lib/store/mongo-license-store.js';
 import { startKeyward, type KeywardFixture } from '../support/keyward-fixture.js';
 
 const context: RequestContext = { ip: '203.0.113.7', origin: null, referer: null, userAgent: 'test' };
@@ -89,5 +94,61 @@ describe('ValidationService', () => {
     expect(after.code).toBe('SUSPENDED');
     expect(after.token).not.toBe(first.token);
     expect(validation.answerJson(after)).toBe(JSON.stringify(after));
+  });
+
+  describe('cache misses, coalesced (issue 15)', () => {
+    it('answers concurrent misses each with its own license, and NOT_FOUND for unknown keys', async () => {
+      const { validation, licenses, cache } = fixture.keyward;
+      const many = await licenses.issueMany(30, { planId: 'open', periodEndsAt: new Date(Date.now() + 30 * 86_400_000) });
+      if (!many.ok) throw new Error(many.refusal.code);
+      await settleInvalidations(fixture);
+      cache.clear();
+      const known = [...many.value.map((item) => ({ key: item.key, id: item.record.license.id })), { key, id: licenseId }];
+      const unknown = generateKeys(5).map((k) => ({ key: k, id: undefined }));
+      const asked = [...known, ...unknown, ...known.slice(0, 3)];
+      const before = cache.stats();
+      const answers = await Promise.all(asked.map(({ key: k }) => validation.validateUncached(validation.prepare(k), { key: k }, context)));
+      expect(answers.map((a) => a.license?.id)).toEqual(asked.map((a) => a.id));
+      expect(answers.map((a) => a.code)).toEqual(asked.map((a) => (a.id === undefined ? 'NOT_FOUND' : a.id === licenseId ? 'NOT_ACTIVATED' : 'VALID')));
+      expect(cache.stats().misses - before.misses).toBe(asked.length);
+      // Now cached, the unknown keys included: no store read.
+      for (const { key: k, id } of asked) expect(validation.validateCached(validation.prepare(k), { key: k }, context)?.license?.id).toBe(id);
+    });
+
+    it('never caches a load that a suspension overtook: the read made before the write is read again', async () => {
+      const { licenses } = fixture.keyward;
+      const store = new MongoLicenseStore({ db: fixture.db });
+      const digest = licenses.digestOf(key);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let reads = 0;
+      const loader = new CoalescedLoader<License>({
+        loadMany: async (digests) => {
+          reads += 1;
+          const found = await store.findLicensesByDigests(digests);
+          if (reads === 1) await held; // the first read's answer arrives after the suspension
+          return found;
+        },
+      });
+      const cache = new LicenseCache({ load: (d) => loader.load(d) });
+      const pending = cache.load(digest);
+      await vi.waitFor(() => expect(reads).toBe(1));
+      const suspended = await licenses.apply(licenseId, { type: 'suspend', reason: 'manual', note: 'test' });
+      expect(suspended.ok).toBe(true);
+      cache.invalidate(digest); // what the license service's onChange (and the bus) does
+      release();
+      expect((await pending)?.status).toBe('suspended');
+      expect(reads).toBe(2);
+      expect((await cache.get(digest))?.status).toBe('suspended');
+    });
+
+    it('gives the store error to every request waiting in a failed batch', async () => {
+      const failure = new Error('store down');
+      const loader = new CoalescedLoader<License>({ loadMany: () => Promise.reject(failure) });
+      const cache = new LicenseCache({ load: (d) => loader.load(d) });
+      const settled = await Promise.allSettled(['a', 'b', 'a'].map((d) => cache.load(d)));
+      expect(settled.map((s) => s.status === 'rejected' && s.reason)).toEqual([failure, failure, failure]);
+      expect(cache.peek('a')).toBeUndefined();
+    });
   });
 });

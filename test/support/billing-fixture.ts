@@ -14,7 +14,7 @@ import { loadPlanCatalogue } from '../../lib/plans/plan-catalogue.js';
 import type { LicenseRecord } from '../../lib/store/license-record.js';
 import type { OutboxDocument } from '../../lib/store/mongo-email-outbox.js';
 import { MongoStripeEventStore, type StripeEventDocument, type StripeEventStatus } from '../../lib/store/mongo-stripe-event-store.js';
-import { DEFAULT_STRIPE_WEBHOOK_CONFIG, type StripeWebhookConfig } from '../../server/config.js';
+import { DEFAULT_STRIPE_WEBHOOK_CONFIG, type ServerConfig, type StripeWebhookConfig } from '../../server/config.js';
 import { billingServerModule } from '../../server/routes/billing-server-module.js';
 import { DEFAULT_BILLING_CONFIG, type BillingConfig } from '../../worker/billing/billing-config.js';
 import { billingModule } from '../../worker/billing/billing-module.js';
@@ -33,6 +33,8 @@ export interface BillingSystemOptions {
   readonly workers?: number;
   /** Redis of the server (e.g. one the test stops). Default: the test run's. */
   readonly serverRedisUrl?: string;
+  /** Redis of server and workers, e.g. a Redis Cluster. Default: the test run's. */
+  readonly redis?: Pick<ServerConfig, 'redisUrl' | 'redisClusterNodes'>;
 }
 
 /** A running billing system. */
@@ -60,7 +62,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
   const plans = loadPlanCatalogue(BILLING_TEST_PLANS);
   const queuePrefix = uniqueName('q');
   const server = await startTestServer(
-    { plans, queuePrefix, ...(options.serverRedisUrl === undefined ? {} : { redisUrl: options.serverRedisUrl }), stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: TEST_WEBHOOK_SECRET, jobAttempts: 6, jobBackoffMs: 20, ...options.webhook } },
+    { plans, queuePrefix, ...options.redis, ...(options.serverRedisUrl === undefined ? {} : { redisUrl: options.serverRedisUrl }), stripe: { ...DEFAULT_STRIPE_WEBHOOK_CONFIG, webhookSecret: TEST_WEBHOOK_SECRET, jobAttempts: 6, jobBackoffMs: 20, ...options.webhook } },
     { modules: [billingServerModule] },
   );
   const trials: TrialRegistration[] = [];
@@ -68,7 +70,7 @@ export async function startBillingSystem(options: BillingSystemOptions = {}): Pr
   let db: Db | undefined;
   for (let i = 0; i < ((options.worker ?? true) ? (options.workers ?? 1) : 0); i++) {
     const worker = await startTestWorker(
-      { plans, queuePrefix, mongoDb: server.config.mongoDb, billing: { ...DEFAULT_BILLING_CONFIG, paymentGraceMs: 0, jobAttempts: 6, jobBackoffMs: 20, ...options.billing } },
+      { plans, queuePrefix, ...options.redis, mongoDb: server.config.mongoDb, billing: { ...DEFAULT_BILLING_CONFIG, paymentGraceMs: 0, jobAttempts: 6, jobBackoffMs: 20, ...options.billing } },
       [billingModule],
       { dropDatabase: false },
     );
