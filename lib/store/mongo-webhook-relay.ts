@@ -1,0 +1,98 @@
+/**
+ * The relay from source documents to the webhook outbox. MongoDB here has no multi-document
+ * transactions (design.md, Storage notes), so an event cannot be inserted into the outbox "in
+ * the same transaction" as the change it describes. Instead the writer pushes the event onto
+ * the changed document itself (`pendingWebhookEvents`), in the same single-document update as
+ * the change; this relay then copies pending events into the outbox and removes them from the
+ * source. Each step is idempotent and the order makes every crash harmless:
+ *
+ * 1. read the source's pending events;
+ * 2. upsert each into the outbox by its deterministic id (a copy made twice is one event);
+ * 3. `$pull` exactly those ids from the source (events pushed meanwhile stay);
+ * 4. unset the then-empty array, guarded by `$size: 0` (so a push in between is never lost).
+ *
+ * A crash after 2 leaves the events on the source; the next run copies them again (no-op) and
+ * pulls them. A change that failed never wrote its events, so none is sent for it.
+ */
+import type { Collection, Db, Document, Filter, IndexDescription } from 'mongodb';
+
+import type { WebhookEvent } from '../webhooks/webhook-event.js';
+import { toDatastoreError } from './datastore-error.js';
+import type { MongoWebhookOutbox } from './mongo-webhook-outbox.js';
+
+/** The field that holds a document's events not yet relayed. */
+export const PENDING_WEBHOOK_EVENTS = 'pendingWebhookEvents';
+
+/** The field, as part of a stored document. */
+export interface PendingWebhookEvents {
+  /** Events recorded with this document's last changes, not yet copied to the outbox; absent when none. */
+  pendingWebhookEvents?: WebhookEvent[];
+}
+
+/** The sparse index that lets the relay find documents with pending events without a scan. */
+export const PENDING_WEBHOOK_EVENTS_INDEX: IndexDescription = { key: { [`${PENDING_WEBHOOK_EVENTS}.id`]: 1 }, name: 'pendingWebhookEvents.id_1', sparse: true };
+
+/** Options for {@link MongoWebhookRelay}. */
+export interface MongoWebhookRelayOptions {
+  /** Database of the source collections. Required. */
+  readonly db: Db;
+  /** Where events are copied to. Required. */
+  readonly outbox: MongoWebhookOutbox;
+  /** Collections whose documents carry `pendingWebhookEvents`. Default: `licenses`, `abuse_cases`, `email_outbox`, `stripe_events` (with `collectionPrefix`). */
+  readonly sources?: readonly string[];
+  /** Prefix of the collection names. Default ``. */
+  readonly collectionPrefix?: string;
+}
+
+/** The collections that record webhook events. */
+export const WEBHOOK_SOURCE_COLLECTIONS = ['licenses', 'abuse_cases', 'email_outbox', 'stripe_events'] as const;
+
+type SourceDocument = Document & { _id: unknown; pendingWebhookEvents?: WebhookEvent[] };
+
+/** Copies pending events from their source documents into the outbox. */
+export class MongoWebhookRelay {
+  readonly #outbox: MongoWebhookOutbox;
+  readonly #sources: Array<Collection<SourceDocument>>;
+
+  constructor(options: MongoWebhookRelayOptions) {
+    const prefix = options.collectionPrefix ?? '';
+    this.#outbox = options.outbox;
+    this.#sources = (options.sources ?? WEBHOOK_SOURCE_COLLECTIONS).map((name) => options.db.collection<SourceDocument>(`${prefix}${name}`));
+  }
+
+  /** Creates the sparse index on every source (idempotent). */
+  async ensureIndexes(): Promise<void> {
+    try {
+      for (const source of this.#sources) await source.createIndexes([PENDING_WEBHOOK_EVENTS_INDEX]);
+    } catch (error) {
+      throw toDatastoreError('ensureIndexes', error);
+    }
+  }
+
+  /**
+   * Relays the pending events of up to `limit` documents per source.
+   *
+   * @returns The number of events copied (repeated copies included).
+   */
+  async relay(now: Date, limit = 500): Promise<number> {
+    let copied = 0;
+    try {
+      for (const source of this.#sources) {
+        const filter: Filter<SourceDocument> = { [PENDING_WEBHOOK_EVENTS]: { $exists: true } };
+        const documents = await source.find(filter, { projection: { [PENDING_WEBHOOK_EVENTS]: 1 } }).limit(limit).toArray();
+        for (const document of documents) {
+          const events = document.pendingWebhookEvents ?? [];
+          if (events.length > 0) {
+            await this.#outbox.record(events, now);
+            copied += events.length;
+            await source.updateOne({ _id: document._id }, { $pull: { [PENDING_WEBHOOK_EVENTS]: { id: { $in: events.map((event) => event.id) } } } } as Document);
+          }
+          await source.updateOne({ _id: document._id, [PENDING_WEBHOOK_EVENTS]: { $size: 0 } }, { $unset: { [PENDING_WEBHOOK_EVENTS]: '' } });
+        }
+      }
+    } catch (error) {
+      throw toDatastoreError('relayWebhookEvents', error);
+    }
+    return copied;
+  }
+}
