@@ -98,6 +98,11 @@ export class WebhookDispatcher {
     return this.#total;
   }
 
+  /** Deliveries to one endpoint in flight now. */
+  inFlightTo(endpointId: string): number {
+    return this.#inFlight.get(endpointId) ?? 0;
+  }
+
   /** Ticks every `intervalMs` until {@link stop}. */
   start(intervalMs: number): void {
     const loop = (): void => {
