@@ -14,6 +14,8 @@ import {
 } from '../lib/config/environment.js';
 import { loadPlanCatalogue, type PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 
+import type { AddressPolicy } from '../lib/webhooks/address-policy.js';
+import { addressPolicyOf, webhookAddressVariables } from '../lib/webhooks/webhook-environment.js';
 export { parseEnvironment, type Environment } from '../lib/config/environment.js';
 
 /** One of {@link LOG_LEVELS}. */
@@ -75,6 +77,7 @@ export const serverEnvironment = z.object({
   BILLING_JOB_ATTEMPTS: positiveInt(8),
   /** First retry delay of a Stripe event job (doubling), ms. Default 2000. */
   BILLING_JOB_BACKOFF_MS: positiveInt(2_000),
+  ...webhookAddressVariables,
 });
 
 /** The Stripe webhook's settings. */
@@ -120,6 +123,8 @@ export interface ServerConfig {
   readonly queuePrefix: string;
   /** The Stripe webhook. Default: DEFAULT_STRIPE_WEBHOOK_CONFIG (not configured). */
   readonly stripe?: StripeWebhookConfig;
+  /** Where webhook endpoints may point (checked when one is saved). Default: public HTTPS only. */
+  readonly webhookPolicy?: AddressPolicy;
 }
 
 /** The project's default plan catalogue (found from source and from the built dist/ alike). */
@@ -190,5 +195,6 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
       jobAttempts: parsed.BILLING_JOB_ATTEMPTS,
       jobBackoffMs: parsed.BILLING_JOB_BACKOFF_MS,
     },
+    webhookPolicy: addressPolicyOf(parsed),
   };
 }

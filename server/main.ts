@@ -24,6 +24,8 @@ import { ADMIN_CASE_OPERATIONS } from './routes/admin-case-operations.js';
 import { wireAdminCaseRoutes } from './routes/admin-case-wiring.js';
 import { ADMIN_CUSTOMER_OPERATIONS } from './routes/admin-customer-operations.js';
 import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
+import { ADMIN_WEBHOOK_OPERATIONS } from './routes/admin-webhook-operations.js';
+import { wireAdminWebhookRoutes } from './routes/admin-webhook-wiring.js';
 import type { OpenApiOperation } from './openapi.js';
 import type { RunningServerModule, ServerModule } from './server-module.js';
 import { billingServerModule } from './routes/billing-server-module.js';
@@ -214,8 +216,9 @@ export const serverWiring: StartServerOptions = {
     addAdminRoutes(router, { keyward, logger, auth, emailOutbox: outbox });
     addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
+    wireAdminWebhookRoutes(router, { db, config, auth });
   },
-  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS],
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_WEBHOOK_OPERATIONS],
   modules: [billingServerModule],
 };
 

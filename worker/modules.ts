@@ -8,6 +8,7 @@ import { casesModule } from './cases/cases-module.js';
 import { mailModule } from './mail/mail-module.js';
 import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
 import type { WorkerModule } from './worker-module.js';
+import { webhooksModule } from './webhooks/webhooks-module.js';
 
 /**
  * The production worker's Prometheus registry: modules that record metrics register in it, and
@@ -23,5 +24,6 @@ export const WORKER_MODULES: readonly WorkerModule[] = [
   createAbuseDetectorModule({ registry: WORKER_METRICS_REGISTRY }),
   mailModule,
   billingModule,
+  webhooksModule,
   createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];

@@ -41,6 +41,8 @@ export interface WebhookReceiver {
   release(): void;
   /** Resolves once at least `count` unique ids arrived. */
   waitForUnique(count: number): Promise<void>;
+  /** Resolves once at least `count` verified deliveries arrived, duplicates included. */
+  waitForDeliveries(count: number): Promise<void>;
   /** Resolves once `count` requests are hanging. */
   waitForHanging(count: number): Promise<void>;
   /** Stops listening (connections refused) until start(). */
@@ -131,6 +133,7 @@ export async function startWebhookReceiver(secrets: readonly string[] = []): Pro
       for (const response of hanging.splice(0)) response.writeHead(200).end();
     },
     waitForUnique: (count) => until(() => unique().size >= count),
+    waitForDeliveries: (count) => until(() => deliveries.length >= count),
     waitForHanging: (count) => until(() => hanging.length >= count),
     async stop() {
       receiver.release();
