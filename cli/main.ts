@@ -40,6 +40,7 @@ import {
 import { listEmails, retryEmail } from './commands/email-commands.js';
 import { customerLicenses, resendKeyCommand, revealKey } from './commands/key-commands.js';
 import { createToken, listTokens, revokeToken } from './commands/token-commands.js';
+import { addWebhookCommands } from './commands/webhook-commands.js';
 import { startProgressBar } from './progress-bar.js';
 
 /** Where the CLI reads and writes; the process's by default. */
@@ -327,6 +328,7 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
     .command('retry <emailId>')
     .description('queue a failed e-mail again with fresh attempts')
     .action((emailId: string) => run((ctx) => retryEmail(ctx, emailId))());
+  addWebhookCommands(program, io, done);
   return program;
 }
 
