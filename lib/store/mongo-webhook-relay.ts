@@ -29,6 +29,19 @@ export interface PendingWebhookEvents {
   pendingWebhookEvents?: WebhookEvent[];
 }
 
+/**
+ * A document to write by whole-document replace (or insert), with the events of this change
+ * added to the events still pending on the version it replaces (`previous`, as read). A
+ * replace must carry them: it would otherwise drop events not yet relayed. Events the relay
+ * took meanwhile may be carried again; copying one twice is a no-op (same id).
+ */
+export function withPendingWebhookEvents<T extends object>(document: T, previous: object | null, events: readonly WebhookEvent[]): T & PendingWebhookEvents {
+  const { pendingWebhookEvents: _dropped, ...rest } = document as T & PendingWebhookEvents;
+  const carried = (previous as PendingWebhookEvents | null)?.pendingWebhookEvents ?? [];
+  const pending = [...carried.filter((event) => !events.some((added) => added.id === event.id)), ...events];
+  return (pending.length === 0 ? rest : { ...rest, pendingWebhookEvents: pending }) as T & PendingWebhookEvents;
+}
+
 /** The sparse index that lets the relay find documents with pending events without a scan. */
 export const PENDING_WEBHOOK_EVENTS_INDEX: IndexDescription = { key: { [`${PENDING_WEBHOOK_EVENTS}.id`]: 1 }, name: 'pendingWebhookEvents.id_1', sparse: true };
 
