@@ -5,6 +5,7 @@
  * step is idempotent or claimed with a lease.
  */
 import { createKeyCipher } from '../../lib/keys/key-cipher.js';
+import { MongoEmailOutbox } from '../../lib/store/mongo-email-outbox.js';
 import { MongoWebhookEndpointStore, type WebhookEndpointDocument } from '../../lib/store/mongo-webhook-endpoint-store.js';
 import { MongoWebhookOutbox } from '../../lib/store/mongo-webhook-outbox.js';
 import { MongoWebhookRelay } from '../../lib/store/mongo-webhook-relay.js';
@@ -35,6 +36,7 @@ async function startWebhooks(context: WorkerContext, options: WebhooksModuleOpti
   const relay = new MongoWebhookRelay({ db: context.db, outbox });
   await outbox.ensureIndexes();
   await relay.ensureIndexes();
+  const mail = new MongoEmailOutbox({ db: context.db });
   const sender = createWebhookSender({ policy: config.policy, timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes });
   const dispatcher = new WebhookDispatcher({
     endpoints,
@@ -49,6 +51,21 @@ async function startWebhooks(context: WorkerContext, options: WebhooksModuleOpti
     disableAfterMs: config.disableAfterMs,
     onEndpointDisabled: async (endpoint) => {
       logger.error({ endpointId: endpoint._id, failingSince: endpoint.failingSince }, 'webhook endpoint disabled after failing; fix the receiver and enable it again');
+      if (config.alertEmail !== null) {
+        // Through the e-mail outbox, so a mail server that is down delays the alert, never loses it.
+        // The host only: a URL may carry a token in its path or query.
+        await mail.enqueue(
+          {
+            kind: 'webhook_endpoint_disabled',
+            to: config.alertEmail,
+            licenseId: '',
+            customerId: null,
+            dedupeKey: `webhook_endpoint_disabled:${endpoint._id}:${String(endpoint.disabledAt?.getTime() ?? 0)}`,
+            data: { endpointId: endpoint._id, host: new URL(endpoint.url).host, description: endpoint.description, failingSince: endpoint.failingSince?.toISOString() ?? null },
+          },
+          new Date(),
+        );
+      }
       await options.onEndpointDisabled?.(endpoint, context);
     },
   });
