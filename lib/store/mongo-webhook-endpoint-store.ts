@@ -224,10 +224,16 @@ export class MongoWebhookEndpointStore {
       .map((stored) => this.#cipher.decrypt(stored.ciphertext));
   }
 
-  /** Records a successful attempt: the endpoint is no longer failing. */
+  /**
+   * Records a successful attempt: the endpoint is no longer failing. `lastSuccessAt` is kept to
+   * the minute, so a busy endpoint costs a write a minute, not one per delivery.
+   */
   async recordSuccess(id: string, now: Date): Promise<void> {
     try {
-      await this.#endpoints.updateOne({ _id: id }, { $set: { failingSince: null, lastSuccessAt: now } });
+      await this.#endpoints.updateOne(
+        { _id: id, $or: [{ failingSince: { $ne: null } }, { lastSuccessAt: null }, { lastSuccessAt: { $lt: new Date(now.getTime() - 60_000) } }] },
+        { $set: { failingSince: null, lastSuccessAt: now } },
+      );
     } catch (error) {
       throw toDatastoreError('recordWebhookSuccess', error);
     }

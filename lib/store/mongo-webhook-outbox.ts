@@ -151,9 +151,14 @@ export class MongoWebhookOutbox {
 
   /** Creates the deliveries of an event to these endpoints (idempotent), then marks the event fanned out. */
   async fanOut(event: WebhookEvent, endpointIds: readonly string[], now: Date): Promise<void> {
+    await this.fanOutMany([{ event, endpointIds }], now);
+  }
+
+  /** {@link fanOut} for many events: one write for all their deliveries, one to mark them. */
+  async fanOutMany(plans: ReadonlyArray<{ readonly event: WebhookEvent; readonly endpointIds: readonly string[] }>, now: Date): Promise<void> {
+    if (plans.length === 0) return;
     try {
-      if (endpointIds.length > 0) {
-        await this.#deliveries.bulkWrite(
+      const operations = plans.flatMap(({ event, endpointIds }) =>
           endpointIds.map((endpointId) => ({
             updateOne: {
               filter: { _id: deliveryIdOf(endpointId, event.id) },
@@ -175,10 +180,10 @@ export class MongoWebhookOutbox {
               upsert: true,
             },
           })),
-          { ordered: false },
-        );
-      }
-      await this.#events.updateOne({ _id: event.id }, { $unset: { fanOutPending: '' } });
+      );
+      if (operations.length > 0) await this.#deliveries.bulkWrite(operations, { ordered: false });
+      // Only after every delivery exists: a crash before this line fans the events out again (no-op upserts).
+      await this.#events.updateMany({ _id: { $in: plans.map(({ event }) => event.id) } }, { $unset: { fanOutPending: '' } });
     } catch (error) {
       throw toDatastoreError('fanOutWebhookEvent', error);
     }
@@ -201,6 +206,44 @@ export class MongoWebhookOutbox {
         return null;
       }
       return { delivery, event: toEvent(event), leaseId };
+    } catch (error) {
+      throw toDatastoreError('claimDelivery', error);
+    }
+  }
+
+  /**
+   * Up to `limit` due deliveries of an endpoint, most overdue first, each with its event (two
+   * queries in all), to be claimed one by one with {@link claim}: cheaper than a sorted
+   * claim per delivery when many are due.
+   */
+  async dueBatch(endpointId: string, now: Date, limit: number): Promise<Array<{ readonly id: string; readonly event: WebhookEvent }>> {
+    try {
+      const due = await this.#deliveries
+        .find({ endpointId, status: 'pending', nextAttemptAt: { $lte: now } }, { projection: { _id: 1, eventId: 1 } })
+        .sort({ nextAttemptAt: 1 })
+        .limit(limit)
+        .toArray();
+      if (due.length === 0) return [];
+      const events = new Map((await this.#events.find({ _id: { $in: due.map((delivery) => delivery.eventId) } }).toArray()).map((event) => [event._id, toEvent(event)]));
+      return due.flatMap((delivery) => {
+        const event = events.get(delivery.eventId);
+        return event ? [{ id: delivery._id, event }] : [];
+      });
+    } catch (error) {
+      throw toDatastoreError('dueDeliveries', error);
+    }
+  }
+
+  /** Claims one delivery (from {@link dueBatch}) for an attempt if it is still due; null when another worker got it first. */
+  async claim(id: string, event: WebhookEvent, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
+    const leaseId = randomBytes(12).toString('hex');
+    try {
+      const delivery = await this.#deliveries.findOneAndUpdate(
+        { _id: id, status: 'pending', nextAttemptAt: { $lte: now } },
+        { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), leaseId, updatedAt: now }, $inc: { attempts: 1 } },
+        { returnDocument: 'after' },
+      );
+      return delivery ? { delivery, event, leaseId } : null;
     } catch (error) {
       throw toDatastoreError('claimDelivery', error);
     }

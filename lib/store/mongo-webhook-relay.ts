@@ -8,8 +8,9 @@
  *
  * 1. read the source's pending events;
  * 2. upsert each into the outbox by its deterministic id (a copy made twice is one event);
- * 3. `$pull` exactly those ids from the source (events pushed meanwhile stay);
- * 4. unset the then-empty array, guarded by `$size: 0` (so a push in between is never lost).
+ * 3. unset the array if it still holds exactly those events (size and ids), else `$pull`
+ *    exactly those ids (events pushed meanwhile stay) and unset the array only if it is then
+ *    empty (guarded by `$size: 0`, so a push in between is never lost).
  *
  * A crash after 2 leaves the events on the source; the next run copies them again (no-op) and
  * pulls them. A change that failed never wrote its events, so none is sent for it.
@@ -93,14 +94,29 @@ export class MongoWebhookRelay {
       for (const source of this.#sources) {
         const filter: Filter<SourceDocument> = { [PENDING_WEBHOOK_EVENTS]: { $exists: true } };
         const documents = await source.find(filter, { projection: { [PENDING_WEBHOOK_EVENTS]: 1 } }).limit(limit).toArray();
-        for (const document of documents) {
-          const events = document.pendingWebhookEvents ?? [];
-          if (events.length > 0) {
-            await this.#outbox.record(events, now);
-            copied += events.length;
-            await source.updateOne({ _id: document._id }, { $pull: { [PENDING_WEBHOOK_EVENTS]: { id: { $in: events.map((event) => event.id) } } } } as Document);
-          }
-          await source.updateOne({ _id: document._id, [PENDING_WEBHOOK_EVENTS]: { $size: 0 } }, { $unset: { [PENDING_WEBHOOK_EVENTS]: '' } });
+        if (documents.length === 0) continue;
+        // One outbox write for the whole page.
+        await this.#outbox.record(documents.flatMap((document) => document.pendingWebhookEvents ?? []), now);
+        copied += documents.reduce((sum, document) => sum + (document.pendingWebhookEvents?.length ?? 0), 0);
+        // Where nothing was pushed meanwhile (the array is exactly what was copied), drop it: one batch.
+        await source.bulkWrite(
+          documents.map((document) => {
+            const ids = (document.pendingWebhookEvents ?? []).map((event) => event.id);
+            return {
+              updateOne: {
+                filter: { _id: document._id, [PENDING_WEBHOOK_EVENTS]: { $size: ids.length }, ...(ids.length > 0 ? { [`${PENDING_WEBHOOK_EVENTS}.id`]: { $all: ids } } : {}) },
+                update: { $unset: { [PENDING_WEBHOOK_EVENTS]: '' } },
+              },
+            };
+          }),
+          { ordered: false },
+        );
+        // The rest gained events meanwhile: pull exactly the copied ones, keep the new ones.
+        const copiedIds = new Map(documents.map((document) => [String(document._id), (document.pendingWebhookEvents ?? []).map((event) => event.id)]));
+        const changed = await source.find({ _id: { $in: documents.map((document) => document._id) }, [PENDING_WEBHOOK_EVENTS]: { $exists: true } } as Filter<SourceDocument>, { projection: { _id: 1 } }).toArray();
+        for (const { _id } of changed) {
+          await source.updateOne({ _id }, { $pull: { [PENDING_WEBHOOK_EVENTS]: { id: { $in: copiedIds.get(String(_id)) ?? [] } } } } as Document);
+          await source.updateOne({ _id, [PENDING_WEBHOOK_EVENTS]: { $size: 0 } }, { $unset: { [PENDING_WEBHOOK_EVENTS]: '' } });
         }
       }
     } catch (error) {

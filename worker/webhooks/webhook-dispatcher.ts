@@ -14,9 +14,16 @@ import type { MongoWebhookEndpointStore, WebhookEndpointDocument } from '../../l
 import type { ClaimedDelivery, DeliveryAttempt, MongoWebhookOutbox } from '../../lib/store/mongo-webhook-outbox.js';
 import type { MongoWebhookRelay } from '../../lib/store/mongo-webhook-relay.js';
 import { DEFAULT_WEBHOOK_RETRY, decideRetry, type WebhookRetryPolicy } from '../../lib/webhooks/delivery-backoff.js';
-import { endpointWants, webhookPayload } from '../../lib/webhooks/webhook-event.js';
+import { endpointWants, webhookPayload, type WebhookEvent } from '../../lib/webhooks/webhook-event.js';
 import { webhookHeaders } from '../../lib/webhooks/webhook-signature.js';
 import type { WebhookSend } from './webhook-sender.js';
+
+/** Events fanned out per query. */
+const FAN_OUT_PAGE = 500;
+/** Due deliveries read ahead per endpoint. */
+const CANDIDATE_BATCH = 100;
+/** How often a busy endpoint's success is written. */
+const SUCCESS_WRITE_INTERVAL_MS = 60_000;
 
 /** Options for {@link WebhookDispatcher}. */
 export interface WebhookDispatcherOptions {
@@ -77,6 +84,15 @@ export class WebhookDispatcher {
   #ticking: Promise<TickTally> | null = null;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
+  /** Enabled endpoints as of the last tick (settings and secrets refresh every tick). */
+  #enabled: WebhookEndpointDocument[] = [];
+  #feeding: Promise<number> | null = null;
+  /** Due deliveries read ahead per endpoint, claimed one by one. */
+  readonly #candidates = new Map<string, Array<{ readonly id: string; readonly event: WebhookEvent }>>();
+  /** When this dispatcher last wrote an endpoint's success, and whether it wrote a failure since. */
+  readonly #successWritten = new Map<string, number>();
+  readonly #failureWritten = new Set<string>();
+  #feedAgain = false;
   #stopped = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -121,6 +137,7 @@ export class WebhookDispatcher {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#ticking?.catch(() => undefined);
+    await this.#feeding?.catch(() => undefined);
     await this.idle();
   }
 
@@ -136,8 +153,9 @@ export class WebhookDispatcher {
       const tally = await this.tick();
       await this.idle();
       await this.#ticking;
+      await this.#feeding;
       const quiet = tally.relayed === 0 && tally.fannedOut === 0 && tally.started === 0;
-      if (quiet && this.#running.size === 0 && this.#ticking === null) return;
+      if (quiet && this.#running.size === 0 && this.#ticking === null && this.#feeding === null) return;
     }
   }
 
@@ -163,26 +181,66 @@ export class WebhookDispatcher {
     const now = this.#clock();
     const relayed = await relay.relay(now);
     const enabled = await endpoints.list({ enabled: true });
+    this.#enabled = enabled;
+    // Read ahead again after a tick: retries may have become due, endpoints changed.
+    this.#candidates.clear();
     let fannedOut = 0;
     for (;;) {
-      const events = await outbox.pendingFanOut(200);
-      for (const event of events) {
-        const wanting = enabled.filter((endpoint) => endpointWants(endpoint.eventTypes, event.type)).map((endpoint) => endpoint._id);
-        await outbox.fanOut(event, wanting, now);
-        fannedOut++;
-      }
-      if (events.length < 200) break;
+      const events = await outbox.pendingFanOut(FAN_OUT_PAGE);
+      await outbox.fanOutMany(
+        events.map((event) => ({ event, endpointIds: enabled.filter((endpoint) => endpointWants(endpoint.eventTypes, event.type)).map((endpoint) => endpoint._id) })),
+        now,
+      );
+      fannedOut += events.length;
+      if (events.length < FAN_OUT_PAGE) break;
     }
+    const started = await this.#feed();
+    return { relayed, fannedOut, started };
+  }
+
+  /**
+   * Claims due deliveries into every free slot of the endpoints known from the last tick. Runs
+   * after each finished delivery too, so it never runs twice at once (a call during a run runs
+   * again after it).
+   */
+  #feed(): Promise<number> {
+    if (this.#feeding) {
+      this.#feedAgain = true;
+      return this.#feeding;
+    }
+    const run = this.#feedOnce().finally(() => {
+      this.#feeding = null;
+      if (this.#feedAgain && !this.#stopped) {
+        this.#feedAgain = false;
+        this.#feed().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'webhook feed failed'));
+      }
+    });
+    this.#feeding = run;
+    return run;
+  }
+
+  async #feedOnce(): Promise<number> {
     let started = 0;
-    for (const endpoint of enabled) {
+    for (const endpoint of this.#enabled) {
+      let refills = 0;
       while ((this.#inFlight.get(endpoint._id) ?? 0) < this.#perEndpoint && this.#total < this.#maxInFlight && !this.#stopped) {
-        const claim = await outbox.claimDue(endpoint._id, this.#clock(), this.#leaseMs);
-        if (!claim) break;
+        let candidates = this.#candidates.get(endpoint._id) ?? [];
+        if (candidates.length === 0) {
+          // At most two refills per endpoint and feed: candidates another worker took are skipped, not chased.
+          if (refills++ === 2) break;
+          candidates = await this.#options.outbox.dueBatch(endpoint._id, this.#clock(), CANDIDATE_BATCH);
+          this.#candidates.set(endpoint._id, candidates);
+          if (candidates.length === 0) break;
+        }
+        const candidate = candidates.shift();
+        if (!candidate) break;
+        const claim = await this.#options.outbox.claim(candidate.id, candidate.event, this.#clock(), this.#leaseMs);
+        if (!claim) continue;
         this.#launch(endpoint, claim);
         started++;
       }
     }
-    return { relayed, fannedOut, started };
+    return started;
   }
 
   #launch(endpoint: WebhookEndpointDocument, claim: ClaimedDelivery): void {
@@ -195,7 +253,7 @@ export class WebhookDispatcher {
         this.#total--;
         this.#running.delete(running);
         // A slot is free: feed it now rather than at the next poll.
-        if (!this.#stopped) this.tick().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'webhook tick failed'));
+        if (!this.#stopped) this.#feed().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'webhook feed failed'));
       });
     this.#running.add(running);
   }
@@ -215,10 +273,17 @@ export class WebhookDispatcher {
     const log = { endpointId: endpoint._id, eventId: claim.event.id, attempt: attempt.attempt, statusCode: result.statusCode, latencyMs: result.latencyMs };
     if (result.ok) {
       if (!(await outbox.markSucceeded(claim, attempt))) logger.info(log, 'webhook delivered after its lease passed to another worker');
-      await endpoints.recordSuccess(endpoint._id, at);
+      // One success write a minute per busy endpoint, at once when it was failing.
+      const written = this.#successWritten.get(endpoint._id);
+      if (written === undefined || at.getTime() - written >= SUCCESS_WRITE_INTERVAL_MS || endpoint.failingSince !== null || this.#failureWritten.has(endpoint._id)) {
+        await endpoints.recordSuccess(endpoint._id, at);
+        this.#successWritten.set(endpoint._id, at.getTime());
+        this.#failureWritten.delete(endpoint._id);
+      }
       return;
     }
     await endpoints.recordFailure(endpoint._id, at);
+    this.#failureWritten.add(endpoint._id);
     const decision = decideRetry(claim.delivery.attempts, this.#random(), this.#retry);
     if (decision.retry) {
       await outbox.markRetry(claim, attempt, new Date(at.getTime() + decision.delayMs));
