@@ -50,10 +50,13 @@ describe('retries', () => {
       await dispatcher.drain();
       const { data } = await fx.outbox.list({ endpointId: endpoint._id, limit: 10 });
       expect(data.every((delivery) => delivery.status === 'pending' && delivery.attempts === round + 1)).toBe(true);
-      const next = Math.min(...data.map((delivery) => delivery.nextAttemptAt.getTime()));
-      waits.push(next - fx.now().getTime());
+      // The wait each retry was given: its next attempt time minus the failed attempt's time.
+      waits.push(Math.min(...data.map((delivery) => delivery.nextAttemptAt.getTime() - (delivery.lastAttempt?.at.getTime() ?? 0))));
       fx.advance(Math.max(...data.map((delivery) => delivery.nextAttemptAt.getTime())) - fx.now().getTime() + 1);
     }
+    // 10 s doubling, ±20 % jitter: each wait is at least 1.6 / 1.2 times the one before.
+    expect(waits[0]).toBeGreaterThanOrEqual(8_000);
+    expect(waits[0]).toBeLessThanOrEqual(12_000);
     expect(waits.every((wait, index) => index === 0 || wait > (waits[index - 1] ?? 0))).toBe(true);
     expect(receiver.deliveries).toHaveLength(0);
 
