@@ -52,3 +52,7 @@ console.table(await benchAbuseWorker());
 console.log('\nAbuse workers: N worker processes draining a pre-filled backlog (embedded redis-server and MongoDB-wire, 16 partitions, 10,000 licenses):');
 const { benchAbuseWorkers } = await import('./abuse-workers.bench.js');
 console.table(await benchAbuseWorkers());
+const webhookCount = Number(process.env['BENCH_WEBHOOK_COUNT'] ?? 2_000);
+console.log(`\nWebhooks (dispatcher to a receiver in this process, embedded MongoDB-wire, ${webhookCount.toLocaleString('en-US')} license.created events, one endpoint):`);
+const { benchWebhooks } = await import('./webhooks.bench.js');
+console.table(await benchWebhooks(webhookCount));

@@ -46,6 +46,7 @@ import {
   suspendLicense,
 } from './commands/license-commands.js';
 import { createToken, createTokenDirectly, listTokens, revokeToken } from './commands/token-commands.js';
+import { addWebhookCommands } from './commands/webhook-commands.js';
 import { startProgressBar } from './progress-bar.js';
 
 /** Where the CLI reads and writes; the process's by default. */
@@ -368,6 +369,7 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
   leaf(emails, 'retry', 'queue a failed e-mail again with fresh attempts')
     .argument('<emailId>')
     .action((emailId: string, _options: object, command: Command) => run(command, (ctx) => retryEmail(ctx, emailId)));
+  addWebhookCommands(program, { leaf, run });
   return program;
 }
 

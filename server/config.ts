@@ -17,6 +17,8 @@ import {
 import { loadPlanCatalogue, type PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { parseVerificationKeys, type VerificationKeyOptions } from '../lib/tokens/signing-key-set.js';
 
+import type { AddressPolicy } from '../lib/webhooks/address-policy.js';
+import { addressPolicyOf, webhookAddressVariables } from '../lib/webhooks/webhook-environment.js';
 export { parseEnvironment, type Environment } from '../lib/config/environment.js';
 
 /** One of {@link LOG_LEVELS}. */
@@ -86,6 +88,7 @@ export const serverEnvironment = z.object({
   BILLING_JOB_ATTEMPTS: positiveInt(8),
   /** First retry delay of a Stripe event job (doubling), ms. Default 2000. */
   BILLING_JOB_BACKOFF_MS: positiveInt(2_000),
+  ...webhookAddressVariables,
 });
 
 /** The Stripe webhook's settings. */
@@ -141,6 +144,8 @@ export interface ServerConfig {
   readonly queuePrefix: string;
   /** The Stripe webhook. Default: DEFAULT_STRIPE_WEBHOOK_CONFIG (not configured). */
   readonly stripe?: StripeWebhookConfig;
+  /** Where webhook endpoints may point (checked when one is saved). Default: public HTTPS only. */
+  readonly webhookPolicy?: AddressPolicy;
 }
 
 /** The project's default plan catalogue (found from source and from the built dist/ alike). */
@@ -231,5 +236,6 @@ export function parseServerConfig(env: Environment, cwd: string): ServerConfig {
       jobAttempts: parsed.BILLING_JOB_ATTEMPTS,
       jobBackoffMs: parsed.BILLING_JOB_BACKOFF_MS,
     },
+    webhookPolicy: addressPolicyOf(parsed),
   };
 }

@@ -30,6 +30,8 @@ import { ADMIN_CASE_OPERATIONS } from './routes/admin-case-operations.js';
 import { wireAdminCaseRoutes } from './routes/admin-case-wiring.js';
 import { ADMIN_CUSTOMER_OPERATIONS } from './routes/admin-customer-operations.js';
 import { addAdminCustomerRoutes } from './routes/admin-customer-routes.js';
+import { ADMIN_WEBHOOK_OPERATIONS } from './routes/admin-webhook-operations.js';
+import { wireAdminWebhookRoutes } from './routes/admin-webhook-wiring.js';
 import type { OpenApiOperation } from './openapi.js';
 import type { RunningServerModule, ServerModule } from './server-module.js';
 import { billingServerModule } from './routes/billing-server-module.js';
@@ -279,9 +281,10 @@ export const serverWiring: StartServerOptions = {
     addAdminCustomerRoutes(router, { keyward, logger, auth, outbox });
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
     addAdminTokenRoutes(router, { auth, store: tokens });
+    wireAdminWebhookRoutes(router, { db, config, auth });
     wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, trustedProxies: config.trustedProxies, onStop });
   },
-  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_TOKEN_OPERATIONS],
+  operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_TOKEN_OPERATIONS, ...ADMIN_WEBHOOK_OPERATIONS],
   modules: [billingServerModule],
 };
 

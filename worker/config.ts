@@ -7,6 +7,7 @@ import type { PlanCatalogue } from '../lib/plans/plan-catalogue.js';
 import { readConfiguredPlans, serverEnvironment } from '../server/config.js';
 import { DEFAULT_MAIL_CONFIG, type MailConfig } from './mail/mail-config.js';
 import { billingConfigOf, billingEnvironment, type BillingConfig } from './billing/billing-config.js';
+import { webhookConfigOf, webhookEnvironment, type WebhookConfig } from './webhooks/webhook-config.js';
 
 export type { Environment } from '../lib/config/environment.js';
 
@@ -81,6 +82,7 @@ export const workerEnvironment = z.object({
   /** Partition lease lifetime, in ms (renewed every third of it). Default 15000. */
   ABUSE_LEASE_MS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(300).default(15_000)),
   ...billingEnvironment,
+  ...webhookEnvironment,
 });
 
 /** The worker's configuration. */
@@ -119,6 +121,8 @@ export interface WorkerConfig {
   };
   /** Billing settings (worker/billing/billing-config.ts). Default: DEFAULT_BILLING_CONFIG. */
   readonly billing?: BillingConfig;
+  /** Outbound webhooks (docs/webhooks.md). Default: DEFAULT_WEBHOOK_CONFIG. */
+  readonly webhooks?: WebhookConfig;
 }
 
 /**
@@ -164,5 +168,6 @@ export function parseWorkerConfig(env: Environment, cwd: string = process.cwd())
       leaseMs: parsed.ABUSE_LEASE_MS,
     },
     billing: billingConfigOf(parsed),
+    webhooks: webhookConfigOf(parsed),
   };
 }

@@ -9,6 +9,7 @@ import { mailModule } from './mail/mail-module.js';
 import { createMetricsModule, createWorkerRegistry } from './metrics/metrics-module.js';
 import { createTrialWatchModule } from './trials/trial-watch-module.js';
 import type { WorkerModule } from './worker-module.js';
+import { webhooksModule } from './webhooks/webhooks-module.js';
 
 /**
  * The production worker's Prometheus registry: modules that record metrics register in it, and
@@ -26,5 +27,6 @@ export const WORKER_MODULES: readonly WorkerModule[] = [
   billingModule,
   // After cases: it reports signals to hooks.onSignal.
   createTrialWatchModule(),
+  webhooksModule,
   createMetricsModule({ registry: WORKER_METRICS_REGISTRY }),
 ];

@@ -44,4 +44,6 @@ export type EmailData = Readonly<Record<string, string | number | boolean | null
 /** Everything a template needs. Only key delivery carries the plain key, decrypted by the sender at send time. */
 export type EmailInput =
   | { readonly kind: 'key_delivery'; readonly license: EmailLicenseFacts; readonly data: EmailData; readonly key: string }
-  | { readonly kind: Exclude<EmailKind, 'key_delivery'>; readonly license: EmailLicenseFacts; readonly data: EmailData };
+  | { readonly kind: Exclude<EmailKind, 'key_delivery' | 'webhook_endpoint_disabled'>; readonly license: EmailLicenseFacts; readonly data: EmailData }
+  /** To the operator: a webhook endpoint was disabled for failing (no license involved). */
+  | { readonly kind: 'webhook_endpoint_disabled'; readonly data: EmailData };

@@ -1,7 +1,13 @@
 /** A transactional e-mail to send: what billing, the admin API and the scheduler put in the outbox. */
 
 /** The e-mails Keyward sends; each has a plain-text and an HTML template. */
-export const EMAIL_KINDS = ['key_delivery', 'trial_ending', 'payment_failed', 'license_suspended', 'license_revoked'] as const;
+export const EMAIL_KINDS = ['key_delivery', 'trial_ending', 'payment_failed', 'license_suspended', 'license_revoked', 'webhook_endpoint_disabled'] as const;
+
+/** E-mails to a license's owner, about the license. */
+export const LICENSE_EMAIL_KINDS = ['key_delivery', 'trial_ending', 'payment_failed', 'license_suspended', 'license_revoked'] as const satisfies readonly EmailKind[];
+
+/** E-mails to the operator (a webhook endpoint disabled for failing); their `licenseId` is empty. */
+export const OPERATOR_EMAIL_KINDS = ['webhook_endpoint_disabled'] as const satisfies readonly EmailKind[];
 
 /** One of {@link EMAIL_KINDS}. */
 export type EmailKind = (typeof EMAIL_KINDS)[number];

@@ -149,6 +149,23 @@ const licenseRevoked: Template = ({ license, data }) => {
   };
 };
 
+const webhookEndpointDisabled = ({ data }: { readonly data: EmailData }): EmailContent => {
+  const endpoint = text(data, 'endpointId') ?? 'a webhook endpoint';
+  const host = text(data, 'host');
+  const since = day(data, 'failingSince');
+  return {
+    subject: `Keyward disabled webhook endpoint ${endpoint}`,
+    blocks: [
+      {
+        type: 'paragraph',
+        text: `Deliveries to webhook endpoint ${endpoint}${host === null ? '' : ` (${host})`} kept failing${since === null ? '' : ` since ${since}`}, so Keyward disabled it. New events are not sent to it; failed deliveries stay in its log.`,
+      },
+      { type: 'paragraph', text: 'Fix the receiver, then enable the endpoint (keyward webhooks update <id> --enable) and redeliver what it missed from its delivery log.' },
+      ...(text(data, 'description') === null ? [] : [{ type: 'facts', facts: [['Description', text(data, 'description') ?? '']] } as const]),
+    ],
+  };
+};
+
 /** Composes the e-mail for an input; the switch is exhaustive, so a new kind without a template does not compile. */
 export function composeEmail(input: EmailInput): EmailContent {
   switch (input.kind) {
@@ -162,5 +179,7 @@ export function composeEmail(input: EmailInput): EmailContent {
       return licenseSuspended(input);
     case 'license_revoked':
       return licenseRevoked(input);
+    case 'webhook_endpoint_disabled':
+      return webhookEndpointDisabled(input);
   }
 }

@@ -13,11 +13,13 @@ import { decideCase, type CaseDecisionResult } from '../abuse/decide-case.js';
 import { rollUpSignal, type RollUpResult } from '../abuse/roll-up-signal.js';
 import type { ScoreCaseOptions } from '../abuse/score-case.js';
 import { KeywardError } from '../errors/keyward-error.js';
+import { caseWebhookEvents } from '../webhooks/case-events.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import { PENDING_WEBHOOK_EVENTS_INDEX, withPendingWebhookEvents, type PendingWebhookEvents } from './mongo-webhook-relay.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /** A case as stored. */
-export type AbuseCaseDocument = Omit<AbuseCase, 'id'> & { _id: string };
+export type AbuseCaseDocument = Omit<AbuseCase, 'id'> & { _id: string } & PendingWebhookEvents;
 
 /** Options for {@link MongoCaseStore}. */
 export interface MongoCaseStoreOptions {
@@ -55,7 +57,10 @@ export class CaseConcurrencyError extends KeywardError<{ readonly caseId: string
   }
 }
 
-const toCase = ({ _id, ...rest }: AbuseCaseDocument): AbuseCase => ({ id: _id, ...rest });
+const toCase = ({ _id, ...rest }: AbuseCaseDocument): AbuseCase => {
+  const { pendingWebhookEvents: _events, ...fields } = rest;
+  return { id: _id, ...fields };
+};
 const toDocument = ({ id, ...rest }: AbuseCase): AbuseCaseDocument => ({ _id: id, ...rest });
 
 /** Cases: roll-up, listing, decisions. */
@@ -65,6 +70,8 @@ export class MongoCaseStore {
   readonly #maxAttempts: number;
   /** Roll-ups in flight in this process, by case id: later ones wait, so they do not lose races to each other. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  /** The webhook events still pending on each case as read, so that a replace of it carries them. */
+  readonly #pendingEvents = new WeakMap<AbuseCase, PendingWebhookEvents>();
 
   constructor(options: MongoCaseStoreOptions) {
     this.collection = options.db.collection<AbuseCaseDocument>(`${options.collectionPrefix ?? ''}abuse_cases`);
@@ -79,6 +86,7 @@ export class MongoCaseStore {
         { key: { status: 1, score: -1, _id: 1 }, name: 'status_1_score_-1__id_1' },
         { key: { score: -1, _id: 1 }, name: 'score_-1__id_1' },
         { key: { openedAt: 1 }, name: 'openedAt_1' },
+        PENDING_WEBHOOK_EVENTS_INDEX,
       ]);
     } catch (error) {
       throw toDatastoreError('create case indexes', error);
@@ -88,7 +96,10 @@ export class MongoCaseStore {
   async get(id: string): Promise<AbuseCase | null> {
     try {
       const doc = await this.collection.findOne({ _id: id }, SNAPSHOT_READ);
-      return doc ? toCase(doc) : null;
+      if (!doc) return null;
+      const found = toCase(doc);
+      this.#pendingEvents.set(found, doc);
+      return found;
     } catch (error) {
       throw toDatastoreError('read case', error);
     }
@@ -166,11 +177,13 @@ export class MongoCaseStore {
   /** Writes `next` if the stored case is still `current`; false when another writer won. */
   async #write(current: AbuseCase | null, next: AbuseCase): Promise<boolean> {
     try {
+      // The case's webhook events are written with it, in the same single-document write.
+      const events = caseWebhookEvents(current, next);
       if (current === null) {
-        await this.collection.insertOne(toDocument(next));
+        await this.collection.insertOne(withPendingWebhookEvents(toDocument(next), null, events));
         return true;
       }
-      const { _id, ...fields } = toDocument(next);
+      const { _id, ...fields } = withPendingWebhookEvents(toDocument(next), this.#pendingEvents.get(current) ?? null, events);
       const written = await this.collection.replaceOne({ _id, version: current.version }, fields);
       return written.matchedCount === 1;
     } catch (error) {

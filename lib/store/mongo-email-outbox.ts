@@ -14,7 +14,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 
 import type { EmailKind, EmailOutbox, EmailRequest } from '../mail/email-request.js';
+import { emailFailedEvent } from '../webhooks/failure-events.js';
+import type { WebhookEvent } from '../webhooks/webhook-event.js';
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import type { PendingWebhookEvents } from './mongo-webhook-relay.js';
 
 /** Delivery state of an outbox e-mail. */
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -23,7 +26,7 @@ export type OutboxStatus = 'pending' | 'sent' | 'failed';
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const satisfies readonly OutboxStatus[];
 
 /** An outbox e-mail as stored. */
-export interface OutboxDocument {
+export interface OutboxDocument extends PendingWebhookEvents {
   /** `eml_` + 24 hex characters of SHA-256 of the dedupe key. */
   _id: string;
   dedupeKey: string;
@@ -197,7 +200,12 @@ export class MongoEmailOutbox implements EmailOutbox {
 
   /** Gives the e-mail up: it stays visible with status `failed` and its last error. */
   async markFailed(claim: ClaimedEmail, now: Date, error: string): Promise<boolean> {
-    return this.#settle(claim, { status: 'failed', failedAt: now, lastError: error.slice(0, MAX_ERROR_LENGTH) }, 'markEmailFailed');
+    const fields = { status: 'failed' as const, failedAt: now, lastError: error.slice(0, MAX_ERROR_LENGTH) };
+    // The `email.failed` webhook event is recorded in the same write (docs/webhooks.md).
+    // Fields as outboxEmailView shows them (not imported: it imports this module's types).
+    const { email } = claim;
+    const view = { id: email._id, kind: email.kind, to: email.to, licenseId: email.licenseId, customerId: email.customerId, status: 'failed', attempts: email.attempts, createdAt: email.createdAt, failedAt: now, lastError: fields.lastError };
+    return this.#settle(claim, fields, 'markEmailFailed', [emailFailedEvent(email._id, claim.leaseId, now, view)]);
   }
 
   /**
@@ -260,11 +268,11 @@ export class MongoEmailOutbox implements EmailOutbox {
     }
   }
 
-  async #settle(claim: ClaimedEmail, fields: Partial<OutboxDocument>, operation: string): Promise<boolean> {
+  async #settle(claim: ClaimedEmail, fields: Partial<OutboxDocument>, operation: string, events: readonly WebhookEvent[] = []): Promise<boolean> {
     try {
       const result = await this.collection.updateOne(
         { _id: claim.email._id, status: 'pending', leaseId: claim.leaseId },
-        { $set: { ...fields, leaseId: null } },
+        { $set: { ...fields, leaseId: null }, ...(events.length > 0 ? { $push: { pendingWebhookEvents: { $each: [...events] } } } : {}) },
       );
       return result.matchedCount === 1;
     } catch (error) {

@@ -10,6 +10,8 @@ import { SNAPSHOT_READ } from './snapshot-read.js';
 import { toDatastoreError } from './datastore-error.js';
 import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from './license-record.js';
 import type { LicenseStore } from './license-store.js';
+import { licenseWebhookEvents } from './license-webhook-events.js';
+import { PENDING_WEBHOOK_EVENTS, PENDING_WEBHOOK_EVENTS_INDEX, type PendingWebhookEvents } from './mongo-webhook-relay.js';
 
 /** Options for {@link MongoLicenseStore}. */
 export interface MongoLicenseStoreOptions {
@@ -28,7 +30,7 @@ export interface MongoLicenseStoreOptions {
 type LicenseFields = Omit<License, 'id'>;
 
 /** A license as stored: the license's own fields, the sealed key and the last audit entry. */
-interface LicenseDocument extends LicenseFields {
+interface LicenseDocument extends LicenseFields, PendingWebhookEvents {
   _id: string;
   keyCiphertext: string;
   keyMask: string;
@@ -60,7 +62,7 @@ function toDocument(record: LicenseRecord, audit: AuditEntry): LicenseDocument {
 }
 
 function toRecord(document: LicenseDocument): LicenseRecord {
-  const { _id, keyCiphertext, keyMask, stripeSubscriptionId, lastAudit: _lastAudit, ...fields } = document;
+  const { _id, keyCiphertext, keyMask, stripeSubscriptionId, lastAudit: _lastAudit, [PENDING_WEBHOOK_EVENTS]: _events, ...fields } = document;
   return {
     license: { id: _id, ...fields },
     keyCiphertext,
@@ -109,6 +111,7 @@ export class MongoLicenseStore implements LicenseStore {
         { key: { customerId: 1, _id: 1 }, name: 'customerId_1__id_1' },
         { key: { status: 1, _id: 1 }, name: 'status_1__id_1' },
         { key: { periodEndsAt: 1 }, name: 'periodEndsAt_1' },
+        PENDING_WEBHOOK_EVENTS_INDEX,
       ]);
       await this.#audit.createIndexes([{ key: { licenseId: 1, version: 1 }, name: 'licenseId_1_version_1' }]);
     } catch (error) {
@@ -124,7 +127,8 @@ export class MongoLicenseStore implements LicenseStore {
     if (records.length === 0) return;
     try {
       await this.#licenses.insertMany(
-        records.map(({ record, audit }) => toDocument(record, audit)),
+        // The license's webhook events travel in the same document write (docs/webhooks.md).
+        records.map(({ record, audit }) => ({ ...toDocument(record, audit), [PENDING_WEBHOOK_EVENTS]: licenseWebhookEvents(record, audit) })),
         { ordered: true },
       );
       await this.#audit.insertMany(
@@ -186,6 +190,8 @@ export class MongoLicenseStore implements LicenseStore {
         {
           $set: { ...fields, ...(stripeSubscriptionId === undefined ? {} : { stripeSubscriptionId }) },
           ...(stripeSubscriptionId === undefined ? { $unset: { stripeSubscriptionId: '' as const } } : {}),
+          // Recorded in the same guarded update as the change, so neither exists without the other.
+          $push: { [PENDING_WEBHOOK_EVENTS]: { $each: licenseWebhookEvents(record, audit) } },
         },
         { writeConcern: this.#guardedWriteConcern },
       );

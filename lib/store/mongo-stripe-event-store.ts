@@ -6,6 +6,8 @@
 import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 
 import { DuplicateKeyError, toDatastoreError } from './datastore-error.js';
+import type { PendingWebhookEvents } from './mongo-webhook-relay.js';
+import { stripeEventFailedEvent } from '../webhooks/failure-events.js';
 import { SNAPSHOT_READ } from './snapshot-read.js';
 
 /**
@@ -20,7 +22,7 @@ export const STRIPE_EVENT_STATUSES = ['received', 'queued', 'retrying', 'process
 export type StripeEventStatus = (typeof STRIPE_EVENT_STATUSES)[number];
 
 /** A stored event. */
-export interface StripeEventDocument {
+export interface StripeEventDocument extends PendingWebhookEvents {
   /** Stripe event id, `evt_…`. */
   _id: string;
   type: string;
@@ -172,6 +174,7 @@ export class MongoStripeEventStore {
     },
     now: Date,
   ): Promise<void> {
+    if (result.status === 'failed' && (await this.#recordFailure(id, result, now))) return;
     try {
       await this.collection.updateOne(
         { _id: id },
@@ -191,6 +194,45 @@ export class MongoStripeEventStore {
     } catch (error) {
       throw toDatastoreError('recordStripeEventAttempt', error);
     }
+  }
+
+  /**
+   * A dead-lettering attempt, with its `stripe_event.failed` webhook event in the same write
+   * (guarded by the attempt count it was built on). False when the event is not stored.
+   */
+  async #recordFailure(id: string, result: { error?: { code: string; message: string } | null; outcome?: string | null; subscriptionId?: string | null }, now: Date): Promise<boolean> {
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const current = await this.collection.findOne({ _id: id });
+        if (!current) return false;
+        const subscriptionId = result.subscriptionId ?? current.subscriptionId;
+        const outcome = result.outcome === undefined ? current.outcome : result.outcome;
+        const view = {
+          id,
+          type: current.type,
+          created: current.created,
+          livemode: current.livemode,
+          status: 'failed',
+          attempts: current.attempts + 1,
+          error: result.error ?? null,
+          outcome,
+          subscriptionId,
+          receivedAt: current.receivedAt,
+        };
+        const written = await this.collection.updateOne(
+          { _id: id, attempts: current.attempts },
+          {
+            $set: { status: 'failed', error: result.error ?? null, updatedAt: now, outcome, subscriptionId },
+            $inc: { attempts: 1 },
+            $push: { pendingWebhookEvents: stripeEventFailedEvent(id, current.attempts + 1, now, view) },
+          },
+        );
+        if (written.matchedCount === 1) return true;
+      }
+    } catch (error) {
+      throw toDatastoreError('recordStripeEventAttempt', error);
+    }
+    throw toDatastoreError('recordStripeEventAttempt', new Error('the event kept changing'));
   }
 
   /** Puts a failed (or any) event back in the queue state, for a replay. */

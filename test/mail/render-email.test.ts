@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { EmailInput, EmailLicenseFacts } from '../../lib/mail/email-content.js';
-import { EMAIL_KINDS, type EmailKind } from '../../lib/mail/email-request.js';
+import { LICENSE_EMAIL_KINDS, type EmailKind } from '../../lib/mail/email-request.js';
 import { escapeHtml } from '../../lib/mail/escape-html.js';
 import { isSafeLinkUrl, renderEmail } from '../../lib/mail/render-email.js';
 
@@ -63,7 +63,7 @@ describe('renderEmail', () => {
   });
 
   it('shows the plain key only in a key delivery; every other kind shows the masked key', () => {
-    for (const kind of EMAIL_KINDS) {
+    for (const kind of LICENSE_EMAIL_KINDS) {
       const email = renderEmail(input(kind));
       const shown = `${email.subject}\n${email.text}\n${email.html}`;
       expect(shown.includes(KEY), kind).toBe(kind === 'key_delivery');
@@ -73,7 +73,7 @@ describe('renderEmail', () => {
 
   it('escapes every value in the HTML and keeps the subject on one line', () => {
     const hostile = `<script>alert("x")</script>&'`;
-    for (const kind of EMAIL_KINDS) {
+    for (const kind of LICENSE_EMAIL_KINDS) {
       const email = renderEmail(input(kind, { planName: hostile, product: hostile }, { productName: `Evil\r\nBcc: all@example.com ${hostile}`, reason: hostile }));
       expect(email.html, kind).not.toContain('<script>');
       expect(email.html, kind).toContain(escapeHtml(hostile));

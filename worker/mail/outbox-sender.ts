@@ -117,13 +117,7 @@ export class OutboxSender {
       return;
     }
     try {
-      const record = await this.#options.licenses.get(email.licenseId);
-      if (!record) throw new UnsendableEmail(`license ${email.licenseId} not found`);
-      const license = licenseFacts(record, this.#options.plans);
-      const input: EmailInput =
-        email.kind === 'key_delivery'
-          ? { kind: email.kind, license, data: email.data, key: this.#options.licenses.revealKey(record) }
-          : { kind: email.kind, license, data: email.data };
+      const input = await this.#inputOf(email);
       const rendered = renderEmail(input);
       await this.#options.transport.send({ from: this.#options.from, to: email.to, messageId: `<${email._id}@${this.#domain}>`, ...rendered });
     } catch (error) {
@@ -143,6 +137,17 @@ export class OutboxSender {
     this.#count(settled, 'sent', tally);
     if (!settled) logger.warn(log, 'e-mail sent after its lease lapsed; another sender may send it again');
     else logger.info(log, 'e-mail sent');
+  }
+
+  /** What the template needs: the license read now (operator e-mails need none). */
+  async #inputOf(email: ClaimedEmail['email']): Promise<EmailInput> {
+    if (email.kind === 'webhook_endpoint_disabled') return { kind: email.kind, data: email.data };
+    const record = await this.#options.licenses.get(email.licenseId);
+    if (!record) throw new UnsendableEmail(`license ${email.licenseId} not found`);
+    const license = licenseFacts(record, this.#options.plans);
+    return email.kind === 'key_delivery'
+      ? { kind: email.kind, license, data: email.data, key: this.#options.licenses.revealKey(record) }
+      : { kind: email.kind, license, data: email.data };
   }
 
   #count(settled: boolean, outcome: 'sent' | 'retried' | 'failed', tally: DeliveryTally): void {
