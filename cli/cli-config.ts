@@ -3,7 +3,7 @@
  * CLI needs only where the server is and an admin token: `--url` / `KEYWARD_URL` and `--token` /
  * `KEYWARD_TOKEN` (flags win). Neither database credentials nor the server's secrets.
  *
- * One exception: `token create` without a server URL writes the token straight into MongoDB
+ * One exception: `token create` without an admin token (--token / KEYWARD_TOKEN) writes the token straight into MongoDB
  * (`MONGODB_URL`, `MONGODB_DB`), because the very first admin token cannot be asked for with a
  * token. Values are never echoed: they hold credentials.
  */
@@ -89,7 +89,7 @@ export function parseDirectTokenConfig(env: Environment): DirectTokenConfig {
   }
   if (result.data.MONGODB_URL === undefined) {
     throw new ConfigurationError(
-      'KEYWARD_URL',
+      'KEYWARD_TOKEN',
       'is not set, and neither is MONGODB_URL. Create further tokens through a server (--url / KEYWARD_URL with --token / KEYWARD_TOKEN); ' +
         'create the very first one in the database with `npm run keyward:local -- token create …` (local) or with MONGODB_URL set to the server\'s database.',
     );

@@ -1,7 +1,7 @@
 /**
  * Composition root of the `keyward` CLI: parses the arguments (commander) and the connection
  * (cli-config.ts: `--url` / `KEYWARD_URL`, `--token` / `KEYWARD_TOKEN`), and runs one command
- * over the server's admin API. Only `token create` without a server URL touches the database
+ * over the server's admin API. Only `token create` without an admin token touches the database
  * directly (`MONGODB_URL`), for the very first admin token.
  *
  * Exit codes: 0 done; 1 refused, not found or failed (`{ error: { code, message } }` on
@@ -24,7 +24,7 @@ import { MongoAdminTokenStore } from '../lib/store/mongo-admin-token-store.js';
 import type { OutboxStatus } from '../lib/store/mongo-email-outbox.js';
 import { isEntryPoint } from '../runtime/process-entry.js';
 import { AdminApiClient } from './admin-api-client.js';
-import { parseApiConfig, parseDirectTokenConfig, serverUrlOf, type ConnectionFlags } from './cli-config.js';
+import { parseApiConfig, parseDirectTokenConfig, type ConnectionFlags } from './cli-config.js';
 import type { CliContext, CliOutput } from './cli-context.js';
 import { commaList, emailAddress, integerIn, isoDateTime } from './cli-options.js';
 import { EXIT, fail, type ExitCode } from './cli-output.js';
@@ -98,10 +98,10 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/** `token create` without a server: straight into MongoDB, then closed. */
+/** `token create` without a token to authenticate with: straight into MongoDB, then closed. */
 async function createFirstToken(io: CliIo, options: { name: string; scope: AdminScope; expiresInDays?: number }): Promise<ExitCode> {
   const config = parseDirectTokenConfig(io.env);
-  io.stderr.write('keyward: no server URL given: creating the token directly in the database at MONGODB_URL.\n');
+  io.stderr.write('keyward: no admin token given: creating the token directly in the database at MONGODB_URL.\n');
   const mongo = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
   try {
     await mongo.connect().catch((error: unknown) => {
@@ -168,13 +168,15 @@ function buildProgram(io: CliIo, done: (code: ExitCode) => void): Command {
   const run = async (command: Command, action: (ctx: CliContext) => Promise<ExitCode>): Promise<void> => done(await withApi(io, flagsOf(command), action));
 
   const token = program.command('token').description('admin tokens for the HTTP admin API (a write token manages them)');
-  leaf(token, 'create', 'create a token and print it (shown only this once); without a server URL, in the database at MONGODB_URL (the very first token)')
+  leaf(token, 'create', 'create a token and print it (shown only this once); without --token / KEYWARD_TOKEN, in the database at MONGODB_URL (the very first token)')
     .addOption(required('--name <name>', 'who or what the token is for'))
     .addOption(required('--scope <scope>', 'read: GET routes only; write: everything').choices(['read', 'write']))
     .option('--expires-in-days <days>', 'expire after this many days (default: never)', integerIn(1, 3_650))
     .action(async (options: { name: string; scope: AdminScope; expiresInDays?: number }, command: Command) => {
       const wanted = { name: options.name, scope: options.scope, ...(options.expiresInDays === undefined ? {} : { expiresInDays: options.expiresInDays }) };
-      if (serverUrlOf(io.env, flagsOf(command)) === null) done(await createFirstToken(io, wanted));
+      // Without a token to authenticate with, this is the very first token: into the database.
+      const flags = flagsOf(command);
+      if (flags.token === undefined && (io.env['KEYWARD_TOKEN'] ?? '') === '') done(await createFirstToken(io, wanted));
       else await run(command, (ctx) => createToken(ctx, wanted));
     });
   leaf(token, 'list', 'list tokens (never their secrets)').action((_options: object, command: Command) => run(command, listTokens));

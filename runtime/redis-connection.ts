@@ -88,6 +88,18 @@ export function createRedisConnection(target: RedisTarget, options: RedisOptions
 }
 
 type Reply = [Error | null, unknown];
+
+/** How long SCRIPT LOAD waits for one cluster node. */
+const SCRIPT_LOAD_TIMEOUT_MS = 2_000;
+
+/** The promise's value, or a rejection once `ms` have passed. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 type CommandFunction = (...args: unknown[]) => Promise<unknown>;
 
 /** Cross-slot pipelines and SCRIPT LOAD on every master (module comment). Also applied to duplicates. */
@@ -120,9 +132,12 @@ function adaptCluster(cluster: Cluster): void {
   const script = cluster.script.bind(cluster) as unknown as CommandFunction;
   (cluster as unknown as { script: CommandFunction }).script = async (...args: unknown[]) => {
     if (String(args[0]).toUpperCase() !== 'LOAD') return script(...args);
-    // A master that just died may still be listed until the next slot refresh: loading succeeds
-    // when a live master took it (its replica, promoted, is one of them).
-    const replies = await Promise.allSettled(cluster.nodes('master').map((node) => (node.script as unknown as CommandFunction)(...args)));
+    // Every connected node takes it, replicas too: Redis does not replicate SCRIPT LOAD, and a
+    // replica promoted by a failover must already know the script. A node that just died may
+    // still be listed until the next slot refresh, and a call to it waits for a reconnect that
+    // may never come: only ready nodes are asked, each for at most SCRIPT_LOAD_TIMEOUT_MS.
+    const ready = cluster.nodes('all').filter((node) => node.status === 'ready');
+    const replies = await Promise.allSettled(ready.map((node) => withinMs((node.script as unknown as CommandFunction)(...args), SCRIPT_LOAD_TIMEOUT_MS)));
     const loaded = replies.find((reply) => reply.status === 'fulfilled');
     if (loaded === undefined) throw (replies[0] as PromiseRejectedResult | undefined)?.reason ?? new Error('SCRIPT LOAD: no master reachable');
     return loaded.value;

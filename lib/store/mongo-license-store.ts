@@ -72,15 +72,15 @@ function toRecord(document: LicenseDocument): LicenseRecord {
 }
 
 /**
- * The license alone, for the validate path: the sealed key, its mask and the last audit entry
- * are left on the server (they are most of a stored license's bytes, and a validation uses
- * none of them). Being an exclusion projection, it is also a snapshot read (snapshot-read.ts):
+ * The license alone, for the validate path: the sealed key, its mask, the last audit entry and
+ * the webhook events not yet relayed are left on the server (they are most of a stored
+ * license's bytes, and a validation uses none of them). Being an exclusion projection, it is also a snapshot read (snapshot-read.ts):
  * a validation never decides on a mix of two versions.
  */
-const LICENSE_ONLY = { projection: { keyCiphertext: 0, keyMask: 0, lastAudit: 0, stripeSubscriptionId: 0 } } as const;
+const LICENSE_ONLY = { projection: { keyCiphertext: 0, keyMask: 0, lastAudit: 0, stripeSubscriptionId: 0, [PENDING_WEBHOOK_EVENTS]: 0 } } as const;
 
 function toLicense(document: Omit<LicenseDocument, 'keyCiphertext' | 'keyMask' | 'lastAudit' | 'stripeSubscriptionId'>): License {
-  const { _id, ...fields } = document;
+  const { _id, [PENDING_WEBHOOK_EVENTS]: _events, ...fields } = document;
   return { id: _id, ...fields };
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { parseApiConfig, parseDirectTokenConfig, serverUrlOf } from '../../cli/cli-config.js';
+import { parseApiConfig, parseDirectTokenConfig } from '../../cli/cli-config.js';
 
 const TOKEN = `kwa_tok_${'0'.repeat(26)}_${'A'.repeat(43)}`;
 
@@ -42,12 +42,10 @@ describe('parseApiConfig', () => {
   });
 });
 
-describe('token create without a server', () => {
-  it('uses MONGODB_URL only when no server URL is given', () => {
-    expect(serverUrlOf({ MONGODB_URL: 'mongodb://db' }, {})).toBeNull();
-    expect(serverUrlOf({}, { url: 'http://127.0.0.1:8080' })).toBe('http://127.0.0.1:8080');
+describe('token create without an admin token', () => {
+  it('writes to MONGODB_URL, and without it says how to get a first token', () => {
     expect(parseDirectTokenConfig({ MONGODB_URL: 'mongodb://db:27017' })).toEqual({ mongoUrl: 'mongodb://db:27017', mongoDb: 'keyward' });
-    expect(() => parseDirectTokenConfig({})).toThrow(/KEYWARD_URL: is not set, and neither is MONGODB_URL.*npm run keyward:local -- token create/);
+    expect(() => parseDirectTokenConfig({})).toThrow(/KEYWARD_TOKEN: is not set, and neither is MONGODB_URL.*npm run keyward:local -- token create/);
     expect(() => parseDirectTokenConfig({ MONGODB_URL: 'postgres://db' })).toThrow(/MONGODB_URL: must be a mongodb/);
   });
 });

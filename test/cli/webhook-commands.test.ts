@@ -84,7 +84,7 @@ describe('keyward webhooks', () => {
       expect(JSON.parse(refused.err).error.message).toContain('private address 10.0.0.8');
       expect((await run(env, 'webhooks', 'get', 'whe_missing')).code).toBe(1);
       expect((await run({}, 'webhooks', 'list')).code).toBe(2);
-      expect((await run({}, 'webhooks', '--url', server.url, '--token', token, 'list')).code).toBe(0);
+      expect((await run({}, 'webhooks', 'list', '--url', server.url, '--token', token)).code).toBe(0);
       expect((await run(env, 'webhooks', 'create', 'https://hooks.example.com', '--events', 'license.exploded')).code).toBe(2);
     } finally {
       await client.close();

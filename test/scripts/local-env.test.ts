@@ -79,9 +79,11 @@ describe('npm run keyward:local', { timeout: SPAWN_TIMEOUT_MS }, () => {
     const dataDir = instanceDir();
     // The working directory has no .keyward: only KEYWARD_DATA_DIR leads to the instance.
     const cwd = mkdtempSync(join(tmpdir(), 'keyward-cwd-'));
-    const end = await runEntryPoint('scripts/keyward-local.ts', { KEYWARD_DATA_DIR: dataDir }, { cwd, args: ['token', 'list'] }).ended;
-    expect(end.stderr).toBe(`keyward:local: talking to the Keyward on ${dataDir} (http://127.0.0.1:18080, its process is unknown)\n`);
-    expect(JSON.parse(end.stdout)).toEqual({ data: [] });
+    // The README's first command: the very first admin token, straight into the instance's database.
+    const end = await runEntryPoint('scripts/keyward-local.ts', { KEYWARD_DATA_DIR: dataDir, KEYWARD_TOKEN: '' }, { cwd, args: ['token', 'create', '--name', 'ops', '--scope', 'write'] }).ended;
+    expect(end.stderr.split('\n')[0]).toBe(`keyward:local: talking to the Keyward on ${dataDir} (http://127.0.0.1:18080, its process is unknown)`);
+    expect(end.stderr).toContain('creating the token directly in the database at MONGODB_URL');
+    expect(JSON.parse(end.stdout)).toMatchObject({ name: 'ops', scope: 'write', token: expect.stringMatching(/^kwa_tok_/) as unknown });
     expect(end.code).toBe(0);
   });
 

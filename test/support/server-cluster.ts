@@ -106,9 +106,14 @@ export async function startServerCluster(processes: number, env: Record<string, 
     await stop();
     throw error;
   }
+  // The primary's Node children only: tsx also gives it an esbuild service process.
   const serverPids = async (): Promise<number[]> => {
-    const { stdout } = await run('pgrep', ['-P', String(child.pid)]).catch(() => ({ stdout: '' }));
-    return stdout.split('\n').filter((line) => line.trim() !== '').map(Number);
+    const { stdout } = await run('ps', ['--ppid', String(child.pid), '-o', 'pid=,comm=']).catch(() => ({ stdout: '' }));
+    return stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pid, command]) => pid !== undefined && pid !== '' && command === 'node')
+      .map(([pid]) => Number(pid));
   };
   return { url, mongoDb, secrets, serverPids, post, output: () => stderr, stop };
 }
