@@ -77,7 +77,10 @@ export function createRedisConnection(target: RedisTarget, options: RedisOptions
       ...(options.enableOfflineQueue === undefined ? {} : { enableOfflineQueue: options.enableOfflineQueue }),
       ...(options.lazyConnect === undefined ? {} : { lazyConnect: options.lazyConnect }),
       ...(options.retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => options.retryStrategy?.(times) ?? null }),
-      // A failover moves slots: keep following MOVED replies for longer than a default election.
+      // A failover moves slots: keep following MOVED replies for longer than a default election,
+      // and re-read the slot map every second (ioredis does not by default): a command bound
+      // for a dead master times out rather than being redirected, so only a refresh moves it on.
+      slotsRefreshInterval: 1_000,
       maxRedirections: 32,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 300,

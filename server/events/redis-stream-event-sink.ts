@@ -154,7 +154,9 @@ export class RedisStreamEventSink implements EventSink {
     this.logger = options.logger;
     this.buffers = Array.from({ length: this.partitions }, () => new PartitionBuffer(MAX_PARTITION_BYTES));
 
-    const { enableOfflineQueue, maxRetriesPerRequest } = this.redis.options;
+    // On a cluster client (runtime/redis-connection.ts) the per-command options sit in its nodes' options.
+    const { enableOfflineQueue, redisOptions } = this.redis.options as Redis['options'] & { redisOptions?: Redis['options'] };
+    const maxRetriesPerRequest = redisOptions === undefined ? this.redis.options.maxRetriesPerRequest : redisOptions.maxRetriesPerRequest;
     if (enableOfflineQueue !== false || maxRetriesPerRequest === null || (maxRetriesPerRequest ?? 20) > 1) {
       this.logger?.warn(
         { enableOfflineQueue, maxRetriesPerRequest },

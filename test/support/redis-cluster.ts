@@ -42,6 +42,18 @@ async function clusterInfo(port: number): Promise<string> {
   }
 }
 
+async function replicationInfo(port: number): Promise<string> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await client.connect();
+    return await client.info('replication');
+  } catch {
+    return '';
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -77,7 +89,10 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
       const child = spawn(
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-          '--cluster-node-timeout', '1500', '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'],
+          '--cluster-node-timeout', '1500', '--appendonly', 'yes', '--save', '', '--protected-mode', 'no',
+          // A replica promotes itself however long ago it last heard from its master (the default
+          // refuses after about 25 s here: a busy test machine can get there).
+          '--cluster-replica-validity-factor', '0'],
         { stdio: 'ignore' },
       );
       processes.set(port, child);
@@ -85,6 +100,11 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
     await until('every node answering', async () => (await Promise.all(ports.map(clusterInfo))).every((info) => info !== ''));
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
     await until('cluster_state:ok on every node', async () => (await Promise.all(ports.map(clusterInfo))).every((info) => info.includes('cluster_state:ok')));
+    // Every replica in sync with its master: a replica that never synced cannot take over.
+    await until('every replica linked to its master', async () => {
+      const links = (await Promise.all(ports.map((port) => replicationInfo(port)))).filter((info) => info.includes('role:slave'));
+      return links.length === 3 && links.every((info) => info.includes('master_link_status:up'));
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -104,6 +124,19 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
       client.disconnect();
     }
   };
+  /** The ports of the masters that serve slots, as a live node sees them. */
+  const servingPorts = async (): Promise<number[]> => {
+    const client = new Redis({ port: live()[0] as number, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    try {
+      await client.connect();
+      const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+      return slots.map((range) => range[2][1]);
+    } catch {
+      return [];
+    } finally {
+      client.disconnect();
+    }
+  };
   return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     url: `redis://127.0.0.1:${ports[0]}`,
@@ -113,9 +146,11 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
       if (child === undefined) throw new Error(`no node on ${port}`);
       child.kill('SIGKILL');
       await once(child, 'exit');
+      // Right after the kill the others still report cluster_state:ok: wait until no slot is
+      // served by the dead node any more (its replica took them) and the cluster is ok.
       await until('a replica promoted and cluster_state:ok', async () => {
         const infos = await Promise.all(live().map(clusterInfo));
-        return infos.every((info) => info.includes('cluster_state:ok'));
+        return infos.every((info) => info.includes('cluster_state:ok')) && !(await servingPorts()).includes(port);
       });
     },
     stop,

@@ -55,7 +55,8 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
 /** Starts a server for the current test and stops it (and drops its database) when the test ends. */
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: StartServerOptions = {}): Promise<TestServer> {
   const config = testServerConfig(overrides);
-  const server = await startServer(config, { logger: pino({ level: 'silent' }), ...options });
+  // TEST_LOG_LEVEL=info shows the server's log when a test needs explaining.
+  const server = await startServer(config, { logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }), ...options });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -44,8 +44,10 @@ describe('two workers on one consumer group', () => {
           inside.delete(partition);
         },
       });
+    // Leases long enough that a stall of a busy 2-core machine (GC, a neighbour's compile) does
+    // not let one expire mid-batch: what is tested is the hand-over, not losing a lease.
     const moduleFor = (name: string) =>
-      createAbuseStreamModule({ createProcessor: processorFor(name), batchSize: 20, blockMs: 100, claimIdleMs: 1_000, leaseMs: 600, consumerName: name });
+      createAbuseStreamModule({ createProcessor: processorFor(name), batchSize: 20, blockMs: 100, claimIdleMs: 1_000, leaseMs: 3_000, consumerName: name });
 
     const first = moduleFor('worker-a');
     const a = await startTestWorker({ mongoDb, events }, [first], { dropDatabase: false });
