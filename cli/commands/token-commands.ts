@@ -4,7 +4,7 @@
  * first token (see cli-config.ts).
  */
 import type { AdminScope, AdminTokenStore } from '../../lib/store/admin-token-store.js';
-import { createAdminToken } from '../../server/auth/admin-auth.js';
+import { adminTokenView, createAdminToken } from '../../server/auth/admin-auth.js';
 import type { CliContext, CliOutput } from '../cli-context.js';
 import { fail, report, succeed, type ExitCode } from '../cli-output.js';
 
@@ -45,16 +45,7 @@ export async function createTokenDirectly(ctx: DirectTokenContext, options: Crea
   const expiresAt = options.expiresInDays === undefined ? null : new Date(now.getTime() + options.expiresInDays * DAY_MS);
   const { token, record } = await createAdminToken(ctx.adminTokens, { name: options.name, scope: options.scope, expiresAt }, now);
   ctx.err.write(SHOWN_ONCE);
-  return succeed(ctx.out, {
-    id: record.id,
-    name: record.name,
-    scope: record.scope,
-    createdAt: record.createdAt,
-    expiresAt: record.expiresAt,
-    revokedAt: record.revokedAt,
-    lastUsedAt: record.lastUsedAt,
-    token,
-  });
+  return succeed(ctx.out, { ...adminTokenView(record), token });
 }
 
 /** Lists tokens (never their secrets). */

@@ -91,6 +91,19 @@ function parseAuthorization(header: string | undefined): { tokenId: string; secr
   return { tokenId: parts[1], secret: parts[2] };
 }
 
+/** A token record without its secret hash. */
+export function adminTokenView(record: AdminTokenRecord) {
+  return {
+    id: record.id,
+    name: record.name,
+    scope: record.scope,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    revokedAt: record.revokedAt,
+    lastUsedAt: record.lastUsedAt,
+  };
+}
+
 /**
  * Creates and stores a token. The plain token is returned once and never stored.
  *

@@ -8,8 +8,8 @@
 import type { Router } from '@koa/router';
 import { z } from 'zod';
 
-import type { AdminTokenRecord, AdminTokenStore } from '../../lib/store/admin-token-store.js';
-import { createAdminToken, type AdminAuth } from '../auth/admin-auth.js';
+import type { AdminTokenStore } from '../../lib/store/admin-token-store.js';
+import { adminTokenView, createAdminToken, type AdminAuth } from '../auth/admin-auth.js';
 import { ApiError } from '../http/api-error.js';
 import { parseBody } from '../http/parse-body.js';
 import type { OpenApiOperation } from '../openapi.js';
@@ -32,18 +32,6 @@ export interface AdminTokenRoutesOptions {
   readonly clock?: () => Date;
 }
 
-/** A token record without its secret hash. */
-export function adminTokenView(record: AdminTokenRecord) {
-  return {
-    id: record.id,
-    name: record.name,
-    scope: record.scope,
-    createdAt: record.createdAt,
-    expiresAt: record.expiresAt,
-    revokedAt: record.revokedAt,
-    lastUsedAt: record.lastUsedAt,
-  };
-}
 
 /** The routes, for the OpenAPI document. */
 export const ADMIN_TOKEN_OPERATIONS: readonly OpenApiOperation[] = [
