@@ -282,7 +282,7 @@ export const serverWiring: StartServerOptions = {
     wireAdminCaseRoutes(router, { keyward, db, redis, queuePrefix: config.queuePrefix, auth, onStop });
     addAdminTokenRoutes(router, { auth, store: tokens });
     wireAdminWebhookRoutes(router, { db, config, auth });
-    wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, trustedProxies: config.trustedProxies, onStop });
+    wireConsole(router, { keyward, db, redis, queuePrefix: config.queuePrefix, adminAuth: auth, encryptionKey: config.secrets.encryption, trustedProxies: config.trustedProxies, onStop });
   },
   operations: [...ADMIN_OPERATIONS, ...ADMIN_CUSTOMER_OPERATIONS, ...ADMIN_CASE_OPERATIONS, ...ADMIN_TOKEN_OPERATIONS, ...ADMIN_WEBHOOK_OPERATIONS],
   modules: [billingServerModule],

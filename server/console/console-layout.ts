@@ -32,6 +32,7 @@ th{background:#eef1f5}
 .badge{display:inline-block;padding:0 .45rem;border-radius:3px;background:#e8eaed;font-size:.85rem}
 .badge.open{background:#fff4d6}.badge.actioned{background:#fde2e1}.badge.dismissed{background:#e6f4ea}
 .badge.active{background:#e6f4ea}.badge.suspended{background:#fff4d6}.badge.revoked{background:#fde2e1}
+.badge.enabled{background:#e6f4ea}.badge.disabled{background:#fde2e1}
 form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-bottom:1rem}
 form.filters label,form.decide label,form.signin label{display:flex;flex-direction:column;font-size:.9rem;gap:.2rem}
 input,select,textarea,button{font:inherit}input,select,textarea{padding:.35rem .45rem;border:1px solid #767676;border-radius:4px;background:#fff;max-width:100%}
@@ -48,6 +49,8 @@ svg.chart{max-width:100%;height:auto;display:block;margin:.5rem 0}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
 table.queue th:nth-child(1){width:7%}table.queue th:nth-child(2){width:33%}table.queue th:nth-child(3){width:20%}
 table.queue th:nth-child(4){width:12%}table.queue th:nth-child(5){width:14%}table.queue th:nth-child(6){width:14%}
+table.webhooks th:nth-child(1){width:30%}table.webhooks th:nth-child(2){width:20%}table.webhooks th:nth-child(3){width:28%}
+table.webhooks th:nth-child(4){width:12%}table.webhooks th:nth-child(5){width:10%}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:#000;padding:.3rem;z-index:2}
 @media (max-width:700px){
  table.stack,table.stack thead,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
@@ -75,7 +78,7 @@ export function consolePage(title: string, body: string, user: ConsoleUser | nul
   const nav =
     user === null
       ? ''
-      : `<nav aria-label="Console"><ul><li><a href="/console">Queue</a></li><li><a href="/console/reports">Reports</a></li></ul></nav>` +
+      : `<nav aria-label="Console"><ul><li><a href="/console">Queue</a></li><li><a href="/console/reports">Reports</a></li><li><a href="/console/webhooks">Webhooks</a></li></ul></nav>` +
         `<div class="who"><span>Signed in as <b>${h(user.tokenName)}</b> (${user.canDecide ? 'can decide' : 'read only'})</span>` +
         `<form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="${h(user.csrfToken)}"><button type="submit">Sign out</button></form></div>`;
   return (

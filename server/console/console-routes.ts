@@ -1,6 +1,7 @@
 /**
  * The review console under `/console`: sign-in and sign-out, the queue, case pages with
- * decisions, and reports. Every answer carries the console's security headers; pages are never
+ * decisions, reports, and webhook endpoints (enabled or disabled through the admin API's store
+ * call, so enabling clears a failing state exactly as `POST /v1/admin/webhooks/:id` does). Every answer carries the console's security headers; pages are never
  * cached. Decisions call the same services as the admin API (CaseService.decide for dismiss,
  * suspend and revoke; the license service for reinstate) with the signed-in token as the actor
  * (`admin:<token id>`), so the case and the license audit trail read the same as for the API.
@@ -13,6 +14,8 @@ import type { CaseService } from '../../lib/service/case-service.js';
 import type { LicenseService } from '../../lib/service/license-service.js';
 import type { ReportService } from '../../lib/service/report-service.js';
 import type { MongoReportStore } from '../../lib/store/mongo-report-store.js';
+import type { MongoWebhookEndpointStore } from '../../lib/store/mongo-webhook-endpoint-store.js';
+import type { MongoWebhookOutbox } from '../../lib/store/mongo-webhook-outbox.js';
 import { type ConsoleAuth, sameOrigin, SIGN_IN_COOKIE, cookieHeader, type ConsoleUser } from './console-auth.js';
 import { loadCase, loadQueue, type QueueFilter } from './console-data.js';
 import { CONSOLE_CSP, CONSOLE_CSS, consolePage, h } from './console-layout.js';
@@ -21,6 +24,7 @@ import { readForm } from './form-body.js';
 import { renderQueuePage } from './queue-page.js';
 import { renderReportPage, renderReportsPage } from './report-pages.js';
 import { renderSignInPage } from './sign-in-page.js';
+import { renderWebhooksPage, type WebhookFilter, type WebhookNotice } from './webhooks-page.js';
 
 /** What the console needs. */
 export interface ConsoleRoutesOptions {
@@ -30,6 +34,10 @@ export interface ConsoleRoutesOptions {
   readonly db: Db;
   readonly reports: ReportService;
   readonly reportStore: MongoReportStore;
+  /** Webhook endpoints: listed, and enabled or disabled as the admin API does. */
+  readonly webhookEndpoints: Pick<MongoWebhookEndpointStore, 'list' | 'update'>;
+  /** Each endpoint's deliveries per status, as `GET /v1/admin/webhooks/:id` shows them. */
+  readonly webhookDeliveries: Pick<MongoWebhookOutbox, 'countByStatus'>;
   /** Queues the job that fills a pending report. */
   readonly enqueueReport: (reportId: string) => Promise<void>;
   /** Clock. Default `() => new Date()`. */
@@ -78,6 +86,17 @@ function queueFilterOf(query: RouterContext['query']): QueueFilter {
     ageDays: [1, 7, 30].includes(age) ? age : null,
     search: one('q').slice(0, 200),
   };
+}
+
+function webhookFilterOf(query: RouterContext['query']): WebhookFilter {
+  const enabled = query['enabled'];
+  return enabled === 'false' ? 'disabled' : enabled === 'true' ? 'enabled' : 'all';
+}
+
+function webhookNoticeOf(query: RouterContext['query']): WebhookNotice | null {
+  const { done, endpoint } = query;
+  if ((done !== 'enabled' && done !== 'disabled') || typeof endpoint !== 'string' || !/^whe_[0-9a-z]{1,60}$/.test(endpoint)) return null;
+  return { action: done, endpointId: endpoint };
 }
 
 /** Adds the console's routes. */
@@ -255,4 +274,31 @@ export function addConsoleRoutes(router: Router, options: ConsoleRoutesOptions):
       ctx.body = text ?? '';
     }),
   );
+
+  router.get(
+    '/console/webhooks',
+    signedIn(async (ctx, user) => {
+      const filter = webhookFilterOf(ctx.query);
+      const found = await options.webhookEndpoints.list(filter === 'all' ? {} : { enabled: filter === 'enabled' });
+      const rows = await Promise.all(found.map(async (endpoint) => ({ endpoint, deliveries: await options.webhookDeliveries.countByStatus(endpoint._id) })));
+      html(ctx, 200, renderWebhooksPage(user, rows, filter, webhookNoticeOf(ctx.query), clock()));
+    }),
+  );
+
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    router.post(
+      `/console/webhooks/:id/${verb}`,
+      formPost(async (ctx, user) => {
+        const id = ctx.params['id'] ?? '';
+        const updated = id.length > MAX_ID_LENGTH ? null : await options.webhookEndpoints.update(id, { enabled }, clock());
+        if (!updated) {
+          return html(ctx, 404, consolePage('No such endpoint', `<h1>No such webhook endpoint</h1><p>There is no endpoint "${h(id.slice(0, MAX_ID_LENGTH))}". <a href="/console/webhooks">All endpoints</a>.</p>`, user));
+        }
+        redirect(ctx, `/console/webhooks?done=${enabled ? 'enabled' : 'disabled'}&endpoint=${encodeURIComponent(updated._id)}`);
+      }),
+    );
+  }
 }

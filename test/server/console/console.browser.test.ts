@@ -3,8 +3,9 @@
  * real server (production wiring), the real worker (abuse detector and cases modules) and the real
  * data stores: real validation traffic from 30 countries raises a geo-spread case; the reviewer
  * signs in, finds the case in the queue, opens it, reads it in plain words, suspends the key, sees
- * the key validate SUSPENDED, and signs out. Each page is checked for sideways overflow at
- * 1280 px and 390 px (screenshots in test-artifacts/console/) and with axe-core's rules.
+ * the key validate SUSPENDED, looks at the webhook endpoints, and signs out. Each page is checked
+ * for sideways overflow at 1280 px and 390 px (screenshots in test-artifacts/console/) and with
+ * axe-core's rules.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,8 +16,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { allStreamKeys } from '../../../lib/events/stream-partition.js';
+import { createKeyCipher } from '../../../lib/keys/key-cipher.js';
 import { loadPlanCatalogue } from '../../../lib/plans/plan-catalogue.js';
 import { MongoAdminTokenStore } from '../../../lib/store/mongo-admin-token-store.js';
+import { MongoWebhookEndpointStore } from '../../../lib/store/mongo-webhook-endpoint-store.js';
 import { createAdminToken } from '../../../server/auth/admin-auth.js';
 import { serverWiring } from '../../../server/main.js';
 import { createAbuseDetectorModule } from '../../../worker/abuse/abuse-detector-module.js';
@@ -206,6 +209,17 @@ describe('review console in a browser', () => {
       expect(report).toMatch(/Used from \d+ countries in one day: ([A-Z]{2}, ){4}[A-Z]{2} and \d+ more/);
       expect(report).toContain(`keyward cases decide ${caseId}`);
       await checkLayouts(page, 'report');
+
+      // Webhooks: an endpoint disabled for failing is listed first, with why and since when.
+      const endpoints = new MongoWebhookEndpointStore({ db, cipher: createKeyCipher(server.config.secrets.encryption) });
+      const { endpoint } = await endpoints.create({ url: 'https://hooks.example.com/keyward/deliveries/for-a-rather-long-tenant-name?tenant=acme-industries', description: 'CRM sync', eventTypes: ['license.created', 'license.revoked'] }, now);
+      await endpoints.create({ url: 'https://warehouse.example.com/hooks', description: 'Data warehouse' }, now);
+      await endpoints.recordFailure(endpoint._id, new Date(now.getTime() - 80 * 3_600_000));
+      await endpoints.disableIfFailing(endpoint._id, now, now);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.waitForURL(`${server.url}/console/webhooks`);
+      await expect(page.locator('tbody tr').first().textContent()).resolves.toContain('Disabled for failing since');
+      await checkLayouts(page, 'webhooks');
 
       // Sign out: the session ends, and the console asks to sign in again.
       await page.getByRole('button', { name: 'Sign out' }).click();
