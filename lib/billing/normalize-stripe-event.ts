@@ -130,7 +130,12 @@ function previousOf(raw: unknown): PreviousSubscriptionAttributes | null {
     ...(p.status === undefined ? {} : { status: p.status }),
     ...(p.cancel_at_period_end === undefined || p.cancel_at_period_end === null ? {} : { cancelAtPeriodEnd: p.cancel_at_period_end }),
     ...(p.current_period_end === undefined ? {} : { currentPeriodEnd: toDate(p.current_period_end) }),
-    ...(p.items === undefined || p.items === null ? {} : { priceIds: p.items.data.flatMap((item) => (item.price ? [item.price.id] : [])) }),
+    ...(p.items === undefined || p.items === null
+      ? {}
+      : {
+          priceIds: p.items.data.flatMap((item) => (item.price ? [item.price.id] : [])),
+          quantities: p.items.data.flatMap((item) => (item.price ? [item.quantity ?? 1] : [])),
+        }),
   };
   return Object.keys(previous).length === 0 ? null : previous;
 }

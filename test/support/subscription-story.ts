@@ -112,6 +112,11 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     planChange(price: string, from: number, to: number): StripeEventJson[] {
       return [subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick(), { items: {} })];
     },
+    /** The quantity of the plan's item changes from `before` to `quantity` (seats, on a per-seat price). */
+    quantityChange(price: string, before: number, quantity: number, from: number, to: number): StripeEventJson[] {
+      const previous = { items: { object: 'list', data: [{ price: { id: price }, quantity: before }] } };
+      return [subscriptionEvent('updated', sub({ status: 'active', price, items: [{ price, quantity }] }, from, to), tick(), previous)];
+    },
     cancelAtPeriodEnd(price: string, from: number, to: number, cancel = true): StripeEventJson[] {
       return [subscriptionEvent('updated', sub({ status: 'active', price, cancelAtPeriodEnd: cancel }, from, to), tick(), { cancel_at_period_end: !cancel })];
     },
