@@ -11,7 +11,9 @@ const positive = z.number().int().positive();
 
 const priceId = z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_...)');
 /** A price: its id, or `{ id, perSeat }` when the subscription item's quantity sets the seats. */
-const stripePrice = z.union([priceId, z.object({ id: priceId, perSeat: z.boolean().default(false) }).strict()]);
+const stripePrice = z.union([priceId, z.object({ id: priceId, perSeat: z.boolean().default(false) }).strict()], {
+  error: 'must be a Stripe price id ("price_...") or { "id": "price_...", "perSeat": true }',
+});
 
 const planSchema = z
   .object({
