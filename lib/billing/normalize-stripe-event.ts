@@ -130,12 +130,11 @@ function previousOf(raw: unknown): PreviousSubscriptionAttributes | null {
     ...(p.status === undefined ? {} : { status: p.status }),
     ...(p.cancel_at_period_end === undefined || p.cancel_at_period_end === null ? {} : { cancelAtPeriodEnd: p.cancel_at_period_end }),
     ...(p.current_period_end === undefined ? {} : { currentPeriodEnd: toDate(p.current_period_end) }),
-    ...(p.items === undefined || p.items === null
+    ...(p.items === undefined || p.items === null ? {} : { priceIds: p.items.data.flatMap((item) => (item.price ? [item.price.id] : [])) }),
+    // Quantities order seat changes only when every item states its own (no guessed 1s).
+    ...(p.items === undefined || p.items === null || !p.items.data.every((item) => !item.price || typeof item.quantity === 'number')
       ? {}
-      : {
-          priceIds: p.items.data.flatMap((item) => (item.price ? [item.price.id] : [])),
-          quantities: p.items.data.flatMap((item) => (item.price ? [item.quantity ?? 1] : [])),
-        }),
+      : { quantities: p.items.data.flatMap((item) => (item.price && typeof item.quantity === 'number' ? [item.quantity] : [])) }),
   };
   return Object.keys(previous).length === 0 ? null : previous;
 }
