@@ -142,7 +142,7 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
   }
   const over = periodEnded(license, now);
   if (license.status !== 'expired' && !over) {
-    const planChange = target === null ? null : planCommand(license, target, plans);
+    const planChange = target === null ? null : planCommand(license, target);
     if (planChange !== null) return command({ type: 'change_plan', ...planChange, cause });
 
     const wantCancel = ending || snapshot.cancelAtPeriodEnd;
@@ -171,7 +171,7 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
  * downgrade the history no longer has. The times come from the subscription's own periods, so
  * the license reaches the same plan, seats and pending change in any delivery order.
  */
-function planCommand(license: License, target: PlanTarget, plans: PlanCatalogue): { plan: Plan; effectiveAt?: Date } | null {
+function planCommand(license: License, target: PlanTarget): { plan: Plan; effectiveAt?: Date } | null {
   const pending = license.pendingChange;
   const inLine = (plan: Plan, at: Date | null) =>
     pending !== null &&
@@ -186,7 +186,7 @@ function planCommand(license: License, target: PlanTarget, plans: PlanCatalogue)
   if (target.pending === null) {
     if (pending === null) return null;
     // The terms the license has (the target's), asked again: drops the pending change.
-    return plans.get(license.planId) ? { plan: target.current } : null;
+    return { plan: target.current };
   }
   return inLine(target.pending, target.pendingAt) ? null : withTime(target.pending, target.pendingAt);
 }
