@@ -41,6 +41,8 @@ export interface PreviousSubscriptionAttributes {
   readonly currentPeriodEnd?: Date | null;
   /** The item prices before, when `items` changed. */
   readonly priceIds?: readonly string[];
+  /** The items' quantities before (in the order of `priceIds`), when `items` changed: orders seat changes made in one second. */
+  readonly quantities?: readonly number[];
 }
 
 interface Base<T extends string> {

@@ -10,7 +10,7 @@ import { periodEnded, type License, type SuspensionReason } from '../lifecycle/l
 import type { EmailKind } from '../mail/email-request.js';
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
 import type { Plan } from '../plans/plan.js';
-import { latestPeriodEnd, latestSnapshot, planOfSnapshot, targetPlan, type PlanTarget } from './subscription-history.js';
+import { compareTerms, latestPeriodEnd, latestSnapshot, planOfSnapshot, sameTerms, targetPlan, type PlanTarget } from './subscription-history.js';
 import { failingSince, type SubscriptionState } from './subscription-state.js';
 
 /** What {@link decideBillingActions} needs. */
@@ -39,6 +39,8 @@ export type BillingChange =
   | {
       readonly type: 'issue';
       readonly planId: string;
+      /** Machine seats of the license: a per-seat price's quantity, else the plan's own; `null` when the plan has none. */
+      readonly seats: number | null;
       /**
        * `trial` when the subscription started with a trial (Stripe keeps `trial_end` after
        * conversion), so the key type does not depend on which event issued the license.
@@ -125,7 +127,8 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
     const periodEndsAt = trialEndsAt ?? desiredEnd;
     if (periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) return { outcome: 'nothing_to_provision', code: 'PERIOD_OVER' };
     const keyType = snapshot.trialEnd === null ? 'production' : 'trial';
-    return { outcome: 'change', change: { type: 'issue', planId: target.current.id, keyType, trialEndsAt, periodEndsAt } };
+    const seats = target.current.limits.maxActivations;
+    return { outcome: 'change', change: { type: 'issue', planId: target.current.id, seats, keyType, trialEndsAt, periodEndsAt } };
   }
 
   if (license.status === 'revoked') return settledEffects(input);
@@ -139,7 +142,7 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
   }
   const over = periodEnded(license, now);
   if (license.status !== 'expired' && !over) {
-    const planChange = target === null ? null : planCommand(license, target, plans);
+    const planChange = target === null ? null : planCommand(license, target);
     if (planChange !== null) return command({ type: 'change_plan', ...planChange, cause });
 
     const wantCancel = ending || snapshot.cancelAtPeriodEnd;
@@ -162,25 +165,30 @@ export function decideBillingActions(input: BillingDecisionInput): BillingDecisi
 
 /**
  * The plan change that brings the license to the target, or `null` when it is in line: an
- * upgrade now; a downgrade from an earlier period effective since the target says (at once
- * when that is past); a downgrade made in this period at its end; the same plan again to drop
- * a pending downgrade the history no longer has. The times come from the subscription's own
- * periods, so the license reaches the same plan and pending change in any delivery order.
+ * upgrade (a higher plan, or more seats of the same one) now; a downgrade (a lower plan, or
+ * fewer seats) from an earlier period effective since the target says (at once when that is
+ * past); a downgrade made in this period at its end; the same terms again to drop a pending
+ * downgrade the history no longer has. The times come from the subscription's own periods, so
+ * the license reaches the same plan, seats and pending change in any delivery order.
  */
-function planCommand(license: License, target: PlanTarget, plans: PlanCatalogue): { plan: Plan; effectiveAt?: Date } | null {
+function planCommand(license: License, target: PlanTarget): { plan: Plan; effectiveAt?: Date } | null {
   const pending = license.pendingChange;
-  const inLine = (planId: string, at: Date | null) => pending !== null && pending.planId === planId && (at === null || pending.effectiveAt.getTime() === at.getTime());
+  const inLine = (plan: Plan, at: Date | null) =>
+    pending !== null &&
+    sameTerms({ id: pending.planId, limits: pending.limits }, plan) &&
+    (at === null || pending.effectiveAt.getTime() === at.getTime());
   const withTime = (plan: Plan, at: Date | null) => (at === null ? { plan } : { plan, effectiveAt: at });
-  if (license.planId !== target.current.id) {
-    if (target.current.rank > license.planRank) return { plan: target.current };
-    return inLine(target.current.id, target.currentSince) ? null : withTime(target.current, target.currentSince);
+  const held = { id: license.planId, rank: license.planRank, limits: license.limits };
+  if (!sameTerms(held, target.current)) {
+    if (compareTerms(target.current, held) > 0) return { plan: target.current };
+    return inLine(target.current, target.currentSince) ? null : withTime(target.current, target.currentSince);
   }
   if (target.pending === null) {
     if (pending === null) return null;
-    const plan = plans.get(license.planId);
-    return plan ? { plan } : null;
+    // The terms the license has (the target's), asked again: drops the pending change.
+    return { plan: target.current };
   }
-  return inLine(target.pending.id, target.pendingAt) ? null : withTime(target.pending, target.pendingAt);
+  return inLine(target.pending, target.pendingAt) ? null : withTime(target.pending, target.pendingAt);
 }
 
 /** E-mails, rechecks and signals that follow from a settled license. */

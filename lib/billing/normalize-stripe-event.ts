@@ -131,6 +131,10 @@ function previousOf(raw: unknown): PreviousSubscriptionAttributes | null {
     ...(p.cancel_at_period_end === undefined || p.cancel_at_period_end === null ? {} : { cancelAtPeriodEnd: p.cancel_at_period_end }),
     ...(p.current_period_end === undefined ? {} : { currentPeriodEnd: toDate(p.current_period_end) }),
     ...(p.items === undefined || p.items === null ? {} : { priceIds: p.items.data.flatMap((item) => (item.price ? [item.price.id] : [])) }),
+    // Quantities order seat changes only when every item states its own (no guessed 1s).
+    ...(p.items === undefined || p.items === null || !p.items.data.every((item) => !item.price || typeof item.quantity === 'number')
+      ? {}
+      : { quantities: p.items.data.flatMap((item) => (item.price && typeof item.quantity === 'number' ? [item.quantity] : [])) }),
   };
   return Object.keys(previous).length === 0 ? null : previous;
 }

@@ -6,13 +6,14 @@
  *
  * Order comes only from what carries it: the event's `created` second; within one second,
  * deletion (last), a `previous_attributes` that names another snapshot of that second as the
- * state before (after it), the period end (a later period is later), and the status progression
- * (incomplete → trialing → active → past_due → unpaid → canceled). Event ids carry no order and
- * are never compared; snapshots left tied with different contents are reported as a tie, which
- * the worker settles by reading the subscription from the Stripe API when it has a key.
+ * state before (after it; item prices and quantities count), the period end (a later period is
+ * later), and the status progression (incomplete → trialing → active → past_due → unpaid →
+ * canceled). Event ids carry no order and are never compared; snapshots left tied with
+ * different contents are reported as a tie, which the worker settles by reading the
+ * subscription from the Stripe API when it has a key.
  */
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
-import type { Plan } from '../plans/plan.js';
+import { withSeats, type Plan } from '../plans/plan.js';
 import type { PreviousSubscriptionAttributes, SubscriptionSnapshot, SubscriptionStatus } from './billing-event.js';
 
 /** One snapshot billing has seen, and what orders it. */
@@ -66,6 +67,7 @@ function follows(later: SnapshotFact, earlier: SnapshotFact): boolean {
   if (previous.cancelAtPeriodEnd !== undefined) checks.push(previous.cancelAtPeriodEnd === before.cancelAtPeriodEnd);
   if (previous.currentPeriodEnd !== undefined) checks.push(ms(previous.currentPeriodEnd) === ms(before.currentPeriodEnd));
   if (previous.priceIds !== undefined) checks.push(sameList(previous.priceIds, priceIdsOf(before)));
+  if (previous.quantities !== undefined) checks.push(sameList(previous.quantities.map(String), before.items.map((item) => String(item.quantity))));
   return checks.length > 0 && checks.every(Boolean) && snapshotContentKey(before) !== snapshotContentKey(later.snapshot);
 }
 
@@ -147,7 +149,11 @@ export function latestSnapshot(facts: readonly SnapshotFact[]): LatestSnapshot |
   return { fact: last, tied };
 }
 
-/** The plan a snapshot pays for: the first item whose price the catalogue knows. */
+/**
+ * The plan a snapshot pays for: the first item whose price the catalogue knows. `plan` carries
+ * the seats bought: on a per-seat price its `limits.maxActivations` is the item's quantity (at
+ * least 1), otherwise the catalogue's own.
+ */
 export type SnapshotPlan =
   | { readonly ok: true; readonly plan: Plan; readonly priceId: string; readonly quantity: number }
   | { readonly ok: false; readonly code: 'NO_PRICE' | 'UNKNOWN_PRICE'; readonly priceIds: readonly string[] };
@@ -156,12 +162,36 @@ export type SnapshotPlan =
 export function planOfSnapshot(snapshot: SubscriptionSnapshot, plans: PlanCatalogue): SnapshotPlan {
   for (const item of snapshot.items) {
     const plan = plans.byStripePrice(item.priceId);
-    if (plan) return { ok: true, plan, priceId: item.priceId, quantity: item.quantity };
+    if (!plan) continue;
+    // Stripe allows quantity 0 on an item; a license with no seat would sell nothing, so 1.
+    const seated = plans.isPerSeatPrice(item.priceId) ? withSeats(plan, Math.max(1, item.quantity)) : plan;
+    return { ok: true, plan: seated, priceId: item.priceId, quantity: item.quantity };
   }
   return { ok: false, code: snapshot.items.length === 0 ? 'NO_PRICE' : 'UNKNOWN_PRICE', priceIds: priceIdsOf(snapshot) };
 }
 
-/** The plan a subscription's history implies now: the plan in force, and a downgrade waiting for its time. */
+/**
+ * How two plans (with their seats) compare: by rank, then, on one plan, by machine seats
+ * (`null`, no machine binding, counts as unlimited). Above 0 means `a` is more than `b`: an
+ * upgrade from `b` to `a` applies now, the other way round waits for the period end.
+ */
+export function compareTerms(a: Pick<Plan, 'rank' | 'limits'>, b: Pick<Plan, 'rank' | 'limits'>): number {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  const seats = (plan: Pick<Plan, 'limits'>) => plan.limits.maxActivations ?? Number.POSITIVE_INFINITY;
+  const d = seats(a) - seats(b);
+  return Number.isNaN(d) ? 0 : d;
+}
+
+/** The same plan with the same seats. */
+export function sameTerms(a: Pick<Plan, 'id' | 'limits'>, b: Pick<Plan, 'id' | 'limits'>): boolean {
+  return a.id === b.id && a.limits.maxActivations === b.limits.maxActivations;
+}
+
+/**
+ * The plan a subscription's history implies now: the plan in force, and a downgrade waiting for
+ * its time. Both carry their seats (`limits.maxActivations` is a per-seat price's quantity), so
+ * a change of seats on one plan is an upgrade (more) or a downgrade (fewer) like a change of plan.
+ */
 export interface PlanTarget {
   readonly current: Plan;
   /**
@@ -179,11 +209,11 @@ const plusGrace = (date: Date | null, graceMs: number): Date | null => (date ===
 
 /**
  * Upgrade now, downgrade at the period end, over the whole history of the current period: the
- * plan in force is the highest-ranked plan the subscription had in its current period (the
- * period's first snapshot already shows a downgrade made in the period before), and the last
- * plan, when lower, waits for the period end (plus `graceMs`, as the license's period does);
- * once that time is past (`now`), it is the plan in force. `null` when no snapshot names a
- * catalogue price.
+ * plan in force is the highest plan the subscription had in its current period (by rank, then
+ * seats: see {@link compareTerms}; the period's first snapshot already shows a downgrade made in
+ * the period before), and the last plan, when lower, waits for the period end (plus `graceMs`,
+ * as the license's period does); once that time is past (`now`), it is the plan in force.
+ * `null` when no snapshot names a catalogue price.
  */
 export function targetPlan(facts: readonly SnapshotFact[], plans: PlanCatalogue, now: Date, graceMs: number): PlanTarget | null {
   const ordered = orderSnapshotFacts(facts);
@@ -198,9 +228,9 @@ export function targetPlan(facts: readonly SnapshotFact[], plans: PlanCatalogue,
     });
   const final = history.at(-1);
   if (final === undefined) return null;
-  const highest = history.reduce((best, plan) => (plan.rank > best.rank ? plan : best), final);
+  const highest = history.reduce((best, plan) => (compareTerms(plan, best) > 0 ? plan : best), final);
   const since = plusGrace(last.snapshot.currentPeriodStart, graceMs);
-  if (final.id === highest.id) return { current: highest, currentSince: since, pending: null, pendingAt: null };
+  if (sameTerms(final, highest)) return { current: final, currentSince: since, pending: null, pendingAt: null };
   const at = plusGrace(last.snapshot.currentPeriodEnd, graceMs);
   // The downgrade's period is over (its renewal not seen yet): it is in force since then.
   if (at !== null && at.getTime() <= now.getTime()) return { current: final, currentSince: at, pending: null, pendingAt: null };

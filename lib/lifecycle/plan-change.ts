@@ -1,8 +1,12 @@
 /**
- * Plan changes. Upgrades (a higher rank) apply now; downgrades wait for the end of the paid
- * period as a pending change; the key never changes. A change to a plan with fewer seats than
- * are bound (a downgrade, or an upgrade that trades machines for domains) must say which
- * activations to free.
+ * Plan changes. Upgrades (a higher rank, or more machine seats on the same plan) apply now;
+ * downgrades (a lower rank, or fewer seats) wait for the end of the paid period as a pending
+ * change; the key never changes. A change to another plan with fewer seats than are bound (a
+ * downgrade, or an upgrade that trades machines for domains) must say which activations to
+ * free. A change of seats alone (a per-seat subscription's quantity) need not: when it takes
+ * effect, the machines bound last above the new count are freed (the customer frees others
+ * first by deactivating them), as applying a pending change does for seats bound after it was
+ * scheduled.
  */
 import type { PlanLimits } from '../plans/plan.js';
 import type { ApplyPendingChangeCommand, ChangePlanCommand } from './commands.js';
@@ -22,12 +26,31 @@ function excessAfterFreeing(activations: readonly Activation[], limits: PlanLimi
   });
 }
 
-/** Changes the plan: upgrade now, downgrade at the period end (or now when perpetual). */
+/** Activations kept under `limits` when the chosen ones are freed and, above a limit, the newest. */
+function keepWithin(activations: readonly Activation[], limits: PlanLimits, chosen: ReadonlySet<string>): { kept: Activation[]; autoFreed: string[] } {
+  let kept = activations.filter((a) => !chosen.has(a.id));
+  const autoFreed: string[] = [];
+  for (const kind of KINDS) {
+    const limit = limitFor({ limits }, kind);
+    const ofKind = kept.filter((a) => a.kind === kind).sort((a, b) => a.activatedAt.getTime() - b.activatedAt.getTime());
+    if (limit === null || ofKind.length <= limit) continue;
+    const extra = new Set(ofKind.slice(limit).map((a) => a.id));
+    autoFreed.push(...extra);
+    kept = kept.filter((a) => !extra.has(a.id));
+  }
+  return { kept, autoFreed };
+}
+
+/** Machine seats, `null` (no machine binding) counting as unlimited. */
+const machineSeats = (limits: PlanLimits): number => limits.maxActivations ?? Number.POSITIVE_INFINITY;
+
+/** Changes the plan or its seats: upgrade now, downgrade at the period end (or now when perpetual). */
 export function changePlan(license: License, command: ChangePlanCommand, now: Date): LifecycleResult {
   if (license.status === 'revoked') return refuse('LICENSE_REVOKED', 'The license is revoked.');
   if (license.status === 'expired') return refuse('LICENSE_EXPIRED', 'The license has expired; renew it first.');
   const { plan } = command;
-  if (plan.id === license.planId) {
+  const seatsOnly = plan.id === license.planId && plan.limits.maxActivations !== license.limits.maxActivations;
+  if (plan.id === license.planId && !seatsOnly) {
     if (license.pendingChange === null) return refuse('SAME_PLAN', `The license is already on plan "${plan.id}".`);
     return transition(license, { pendingChange: null }, 'change_plan', command.cause, now, {
       cancelledPendingPlanId: license.pendingChange.planId,
@@ -38,7 +61,7 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
   const free = new Set(command.freeActivationIds ?? []);
   const unknown = [...free].filter((id) => !license.activations.some((a) => a.id === id));
   if (unknown.length > 0) return refuse('UNKNOWN_ACTIVATION', 'Some activations to free are not on this license.', { unknown });
-  const over = excessAfterFreeing(license.activations, plan.limits, free).filter((k) => k.excess > 0);
+  const over = seatsOnly ? [] : excessAfterFreeing(license.activations, plan.limits, free).filter((k) => k.excess > 0);
   if (over.length > 0) {
     return refuse(
       'SEATS_EXCEED_PLAN',
@@ -47,12 +70,14 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
     );
   }
   const freeActivationIds = [...free];
-  const upgrade = plan.rank >= license.planRank;
+  const upgrade = seatsOnly ? machineSeats(plan.limits) > machineSeats(license.limits) : plan.rank >= license.planRank;
+  const seats = seatsOnly ? { fromSeats: license.limits.maxActivations, toSeats: plan.limits.maxActivations } : {};
   const periodEndsAt = command.effectiveAt ?? license.periodEndsAt;
   if (upgrade || periodEndsAt === null || periodEndsAt.getTime() <= now.getTime()) {
+    const { kept, autoFreed } = keepWithin(license.activations, plan.limits, free);
     return transition(
       license,
-      { ...target, pendingChange: null, activations: license.activations.filter((a) => !free.has(a.id)) },
+      { ...target, pendingChange: null, activations: kept },
       'change_plan',
       command.cause,
       now,
@@ -60,7 +85,9 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
         fromPlanId: license.planId,
         toPlanId: plan.id,
         kind: upgrade ? 'upgrade' : 'downgrade',
+        ...seats,
         ...(freeActivationIds.length > 0 ? { freedActivationIds: freeActivationIds } : {}),
+        ...(autoFreed.length > 0 ? { autoFreedActivationIds: autoFreed } : {}),
         ...(upgrade && license.pendingChange ? { cancelledPendingPlanId: license.pendingChange.planId } : {}),
       },
     );
@@ -70,6 +97,7 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
     fromPlanId: license.planId,
     toPlanId: plan.id,
     kind: 'downgrade_scheduled',
+    ...seats,
     effectiveAt: periodEndsAt,
   });
 }
@@ -86,16 +114,7 @@ export function applyPendingChange(license: License, command: ApplyPendingChange
     return refuse('NOT_DUE', 'The pending plan change is not due yet.', { effectiveAt: pending.effectiveAt });
   }
   const chosen = new Set(pending.freeActivationIds);
-  let kept = license.activations.filter((a) => !chosen.has(a.id));
-  const autoFreed: string[] = [];
-  for (const kind of KINDS) {
-    const limit = limitFor({ limits: pending.limits }, kind);
-    const ofKind = kept.filter((a) => a.kind === kind).sort((a, b) => a.activatedAt.getTime() - b.activatedAt.getTime());
-    if (limit === null || ofKind.length <= limit) continue;
-    const extra = new Set(ofKind.slice(limit).map((a) => a.id));
-    autoFreed.push(...extra);
-    kept = kept.filter((a) => !extra.has(a.id));
-  }
+  const { kept, autoFreed } = keepWithin(license.activations, pending.limits, chosen);
   const { planId, planRank, limits, features } = pending;
   return transition(
     license,

@@ -53,8 +53,23 @@ export interface Plan {
   readonly features: readonly string[];
   /** Length of a trial on this plan in days; 0 for no trial. */
   readonly trialDays: number;
-  /** Stripe price ids that provision this plan. */
+  /** Stripe price ids that provision this plan (per-seat ones included). */
   readonly stripePriceIds: readonly string[];
+  /**
+   * The prices among `stripePriceIds` sold per seat: a subscription item on one of them sets the
+   * license's machine seats (`limits.maxActivations`, the seats in use at once when floating) to
+   * its `quantity`. Absent: none (every price gives the plan's own seats).
+   */
+  readonly perSeatStripePriceIds?: readonly string[];
   /** Abuse thresholds that override the defaults for licenses on this plan. */
   readonly abuseThresholds: AbuseThresholds;
+}
+
+/**
+ * The plan with its machine seats set to `seats` (a per-seat price's quantity): the terms a
+ * license bought that many seats of gets. A plan without machine seats is returned unchanged.
+ */
+export function withSeats(plan: Plan, seats: number): Plan {
+  if (plan.limits.maxActivations === null || plan.limits.maxActivations === seats) return plan;
+  return { ...plan, limits: { ...plan.limits, maxActivations: seats } };
 }

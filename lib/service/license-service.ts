@@ -19,6 +19,7 @@ import { issueLicense } from '../lifecycle/issue-license.js';
 import type { License } from '../lifecycle/license.js';
 import type { LifecycleRefusal } from '../lifecycle/outcome.js';
 import type { PlanCatalogue } from '../plans/plan-catalogue.js';
+import { withSeats } from '../plans/plan.js';
 import { describeUnknownPlan } from '../plans/unknown-plan.js';
 import type { AuditQuery, LicenseQuery, LicenseRecord, StoredAuditEntry } from '../store/license-record.js';
 import type { LicenseStore } from '../store/license-store.js';
@@ -56,6 +57,11 @@ export interface ClientOrigin {
 /** What issuing a license needs. */
 export interface IssueRequest {
   readonly planId: string;
+  /**
+   * Machine seats bought (a per-seat Stripe price's quantity): the license's `maxActivations`
+   * instead of the plan's. Only on plans with machine seats. Default: the plan's.
+   */
+  readonly seats?: number;
   /** Key type id. Default `trial` for trials, else `production`. */
   readonly keyType?: string;
   readonly customerId?: string | null;
@@ -144,11 +150,16 @@ export class LicenseService {
    * `onProgress` is called with the number written so far.
    */
   async issueMany(count: number, request: IssueRequest, onProgress?: (written: number) => void): Promise<ServiceResult<IssuedLicense[]>> {
-    const plan = this.#plans.get(request.planId);
-    if (!plan) {
+    const catalogued = this.#plans.get(request.planId);
+    if (!catalogued) {
       const unknown = describeUnknownPlan(request.planId, this.#plans);
       return refusal('UNKNOWN_PLAN', unknown.message, unknown.details);
     }
+    if (request.seats !== undefined && (!Number.isInteger(request.seats) || request.seats < 1 || catalogued.limits.maxActivations === null)) {
+      const message = catalogued.limits.maxActivations === null ? `Plan "${catalogued.id}" has no machine seats to set.` : 'seats must be a whole number of at least 1.';
+      return { ok: false, refusal: { code: 'INVALID_COMMAND', message, details: { seats: request.seats } } };
+    }
+    const plan = request.seats === undefined ? catalogued : withSeats(catalogued, request.seats);
     const typeId = request.keyType ?? (request.trial ? 'trial' : 'production');
     const type = this.#keyTypes.byId(typeId);
     if (!type) return refusal('UNKNOWN_KEY_TYPE', `No key type "${typeId}".`);

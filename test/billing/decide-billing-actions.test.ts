@@ -42,7 +42,7 @@ describe('decideBillingActions', () => {
   it('issues a trial key for a trialing subscription, and a trial-type key after the trial converted', () => {
     expect(decide(state(snap(snapshot({ status: 'trialing', trialEnd: day(14), currentPeriodEnd: day(14) }))), null)).toEqual({
       outcome: 'change',
-      change: { type: 'issue', planId: 'basic', keyType: 'trial', trialEndsAt: day(14), periodEndsAt: day(14) },
+      change: { type: 'issue', planId: 'basic', seats: 1, keyType: 'trial', trialEndsAt: day(14), periodEndsAt: day(14) },
     });
     expect(decide(state(snap(snapshot({ trialEnd: day(5) }))), null)).toMatchObject({ change: { keyType: 'trial', trialEndsAt: null, periodEndsAt: day(30) } });
   });

@@ -29,6 +29,15 @@ describe('normalizeStripeEvent', () => {
     generation,
   });
 
+  it('reads the items\' quantities of previous_attributes when every item states one (they order seat changes of one second)', () => {
+    const previous = (data: unknown[]) => {
+      const normalized = normalizeStripeEvent(subscriptionEvent('updated', fields('current'), t('2030-01-05T00:00:00Z'), { items: { object: 'list', data } }));
+      return normalized.ok && normalized.event.type === 'subscription_changed' ? normalized.event.previous : undefined;
+    };
+    expect(previous([{ price: { id: PRICES.seats }, quantity: 4 }, { price: { id: PRICES.proPerSeat }, quantity: 7 }])).toEqual({ priceIds: [PRICES.seats, PRICES.proPerSeat], quantities: [4, 7] });
+    expect(previous([{ price: { id: PRICES.seats }, quantity: 4 }, { price: { id: PRICES.proPerSeat } }])).toEqual({ priceIds: [PRICES.seats, PRICES.proPerSeat] });
+  });
+
   it.each(['legacy', 'current'] as const)('reads a fixture subscription of the %s API generation: every item, the period, previous_attributes', (generation) => {
     const raw = subscriptionEvent('updated', fields(generation), t('2030-01-05T00:00:00Z'), { status: 'incomplete', cancel_at_period_end: false, items: { data: [{ price: { id: PRICES.basic } }] } });
     expect(normalizeStripeEvent(raw)).toEqual({

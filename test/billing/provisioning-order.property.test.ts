@@ -2,10 +2,11 @@
  * Invariant: the same Stripe events give the same license in any delivery order, with any
  * repeats, including events that share one `created` second. Generated subscription lives
  * (checkout with or without a trial, conversion, renewals, failed payments and recoveries,
- * upgrades, downgrades, cancellations and resumptions, refunds, disputes, deletions; add-on
- * items before the plan's; both API generations), built from Stripe's fixture objects, are
- * played through the real parser, the real MongoDB store and the real decision in order, and in
- * a random permutation with duplicates; both end in the same license (plan, pending change,
+ * upgrades, downgrades, per-seat quantity changes (some in the second of the event before),
+ * cancellations and resumptions, refunds, disputes, deletions; add-on items before the plan's;
+ * both API generations), built from Stripe's fixture objects, are played through the real
+ * parser, the real MongoDB store and the real decision in order, and in a random permutation
+ * with duplicates; both end in the same license (plan and seats, pending change and its seats,
  * status, period end, trial, cancellation), the in-order one is the license the life paid for,
  * and every e-mail is asked for under one dedupe key (so the outbox sends it once).
  */

@@ -124,3 +124,57 @@ describe('the renewal grace', () => {
     expect(decision).toMatchObject({ change: { type: 'issue', periodEndsAt: t('2030-02-04T00:00:00Z') } });
   });
 });
+
+describe('per-seat prices: the quantity sets the seats', () => {
+  const seated = (quantity: number, created: string, previousQuantity?: number) =>
+    factOf(
+      subscriptionEvent(
+        previousQuantity === undefined ? 'created' : 'updated',
+        sub({ price: PRICES.proPerSeat, items: [{ price: PRICES.proPerSeat, quantity }] }),
+        t(created),
+        previousQuantity === undefined ? undefined : { items: { object: 'list', data: [{ price: { id: PRICES.proPerSeat }, quantity: previousQuantity }] } },
+      ),
+    );
+
+  it('a subscription with a per-seat price of quantity 7 issues a license with 7 seats', () => {
+    expect(decide([seated(7, '2030-01-01T00:00:00Z')])).toMatchObject({ outcome: 'change', change: { type: 'issue', planId: 'pro', seats: 7 } });
+  });
+
+  it('the same plan on a price that is not per seat keeps the plan\'s seats, whatever the quantity', () => {
+    const plain = factOf(subscriptionEvent('created', sub({ items: [{ price: PRICES.pro, quantity: 7 }] }), t('2030-01-01T00:00:00Z')));
+    expect(decide([plain])).toMatchObject({ change: { type: 'issue', planId: 'pro', seats: 3 } });
+  });
+
+  it('an item of quantity 0 still gives one seat', () => {
+    expect(decide([seated(0, '2030-01-01T00:00:00Z')])).toMatchObject({ change: { seats: 1 } });
+  });
+
+  it.each(permutations([0, 1, 2]).map((order) => [order.join(','), order] as const))(
+    'in the order %s: 5 seats, 9 at t+2 (now), 4 at t+6 (at the period end) end on 9 with 4 pending',
+    (_name, order) => {
+      const facts = [seated(5, '2030-01-01T00:00:00Z'), seated(9, '2030-01-03T00:00:00Z', 5), seated(4, '2030-01-07T00:00:00Z', 9)];
+      const target = targetPlan(order.map((i) => facts[i]!), plans, NOW, 0);
+      expect(target).toMatchObject({ current: { id: 'pro', limits: { maxActivations: 9 } }, pending: { id: 'pro', limits: { maxActivations: 4 } }, pendingAt: t('2030-02-01T00:00:00Z') });
+    },
+  );
+
+  it.each(permutations([0, 1, 2]).map((order) => [order.join(','), order] as const))(
+    'in the order %s: seat changes made in one second are ordered by their previous quantities',
+    (_name, order) => {
+      const facts = [seated(5, '2030-01-01T00:00:00Z'), seated(8, '2030-01-03T00:00:00Z', 5), seated(6, '2030-01-03T00:00:00Z', 8)];
+      const ordered = order.map((i) => facts[i]!);
+      expect(latestSnapshot(ordered)).toMatchObject({ fact: { snapshot: { items: [{ quantity: 6 }] } }, tied: false });
+      expect(targetPlan(ordered, plans, NOW, 0)).toMatchObject({ current: { limits: { maxActivations: 8 } }, pending: { limits: { maxActivations: 6 } } });
+    },
+  );
+
+  it('fewer seats from the period before are in force from the period start', () => {
+    const renewed = factOf(
+      subscriptionEvent('updated', sub({ price: PRICES.proPerSeat, items: [{ price: PRICES.proPerSeat, quantity: 4 }], periodStart: t('2030-02-01T00:00:00Z'), periodEnd: t('2030-03-01T00:00:00Z') }), t('2030-02-01T00:00:00Z'), {
+        current_period_end: Math.floor(t('2030-02-01T00:00:00Z').getTime() / 1000),
+      }),
+    );
+    const target = targetPlan([seated(9, '2030-01-01T00:00:00Z'), seated(4, '2030-01-07T00:00:00Z', 9), renewed], plans, t('2030-02-05T00:00:00Z'), DAY);
+    expect(target).toMatchObject({ current: { id: 'pro', limits: { maxActivations: 4 } }, pending: null, currentSince: t('2030-02-02T00:00:00Z') });
+  });
+});

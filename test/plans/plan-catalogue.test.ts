@@ -167,11 +167,47 @@ describe('loadPlanCatalogue with a malformed catalogue', () => {
       field: 'plans[0].limits.maxSeats',
     },
     { name: 'an unknown top-level field', input: { ...validCatalogue, currency: 'EUR' }, field: 'currency' },
+    {
+      name: 'a per-seat price on a plan without machine seats',
+      input: withPlan(0, { ...minimalPlan, limits: { ...minimalPlan.limits, maxActivations: null, maxDomains: 3 }, stripePriceIds: [{ id: 'price_site', perSeat: true }] }),
+      field: 'plans[0].stripePriceIds[0].perSeat',
+    },
+    { name: 'a price entry with a mistyped flag', input: withPlan(1, { ...fullPlan, stripePriceIds: [{ id: 'price_pro_seat', perseat: true }] }), field: 'plans[1].stripePriceIds[0].perseat' },
+    { name: 'a price entry whose perSeat is not a boolean', input: withPlan(1, { ...fullPlan, stripePriceIds: [{ id: 'price_pro_seat', perSeat: 'yes' }] }), field: 'plans[1].stripePriceIds[0]' },
+    { name: 'a price entry that is a number', input: withPlan(1, { ...fullPlan, stripePriceIds: [42] }), field: 'plans[1].stripePriceIds[0]' },
+    {
+      name: 'a Stripe price listed once plain and once per seat',
+      input: withPlan(1, { ...fullPlan, stripePriceIds: ['price_pro_monthly', { id: 'price_pro_monthly', perSeat: true }] }),
+      field: 'plans[1].stripePriceIds',
+    },
   ])('rejects $name, naming $field', ({ input, field }) => {
     const error = loadError(input);
 
     expect(error.context.field).toBe(field);
     expect(error.code).toBe('INVALID_CONFIGURATION');
     expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+});
+
+describe('per-seat prices', () => {
+  const catalogue = loadPlanCatalogue(
+    withPlan(1, { ...fullPlan, stripePriceIds: ['price_pro_monthly', { id: 'price_pro_seat', perSeat: true }, { id: 'price_pro_yearly', perSeat: false }] }),
+  );
+
+  it('reads { id, perSeat } beside plain ids: every id provisions the plan, only the flagged one is sold per seat', () => {
+    expect(catalogue.get('pro')).toMatchObject({ stripePriceIds: ['price_pro_monthly', 'price_pro_seat', 'price_pro_yearly'], perSeatStripePriceIds: ['price_pro_seat'] });
+    expect(['price_pro_monthly', 'price_pro_seat', 'price_pro_yearly'].map((price) => catalogue.byStripePrice(price)?.id)).toEqual(['pro', 'pro', 'pro']);
+    expect(['price_pro_monthly', 'price_pro_seat', 'price_pro_yearly', 'price_unknown'].map(catalogue.isPerSeatPrice)).toEqual([false, true, false, false]);
+  });
+
+  it('leaves plans without per-seat prices as they were', () => {
+    expect(catalogue.get('basic')).not.toHaveProperty('perSeatStripePriceIds');
+  });
+
+  it('explains what a bad price entry should look like', () => {
+    expect(loadError(withPlan(1, { ...fullPlan, stripePriceIds: [42] })).message).toContain('{ "id": "price_...", "perSeat": true }');
+    expect(loadError(withPlan(0, { ...minimalPlan, limits: { ...minimalPlan.limits, maxActivations: null }, stripePriceIds: [{ id: 'price_x', perSeat: true }] })).message).toContain(
+      'a per-seat price needs limits.maxActivations',
+    );
   });
 });

@@ -19,6 +19,9 @@ describe('config/plans.json', () => {
     expect(catalogue.plans.map((plan) => plan.id).sort()).toEqual(['metered', 'pro', 'starter', 'team', 'web']);
     expect(catalogue.get('starter')).toMatchObject({ limits: { maxActivations: 1 }, trialDays: 14 });
     expect(catalogue.get('team')?.limits.maxActivations).toBe(25);
+    // Team is also sold per seat: that price's quantity sets the seats instead of the 25.
+    expect(catalogue.isPerSeatPrice('price_example_team_per_seat_monthly')).toBe(true);
+    expect(catalogue.byStripePrice('price_example_team_per_seat_monthly')?.id).toBe('team');
     expect(catalogue.get('web')?.limits.maxDomains).toBe(3);
     expect(catalogue.get('metered')?.limits.validationsPerMonth).toBeGreaterThan(0);
   });

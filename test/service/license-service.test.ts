@@ -47,6 +47,16 @@ describe('issuing', () => {
     expect(await fixture.db.collection('licenses').countDocuments()).toBe(0);
   });
 
+  it('issues with the seats bought (a per-seat price), and refuses seats a plan cannot have, writing nothing', async () => {
+    const { record } = await issue('pro', { seats: 7 });
+    expect(record.license.limits).toMatchObject({ maxActivations: 7 });
+    expect((await fixture.keyward.licenses.get(record.license.id))?.license.limits.maxActivations).toBe(7);
+    for (const [planId, seats] of [['web', 5], ['pro', 0], ['pro', 2.5]] as const) {
+      expect(await fixture.keyward.licenses.issue({ planId, seats })).toMatchObject({ ok: false, refusal: { code: 'INVALID_COMMAND', details: { seats } } });
+    }
+    expect(await fixture.db.collection('licenses').countDocuments()).toBe(1);
+  });
+
   it('refuses a second license for the same Stripe subscription', async () => {
     await issue('pro', { stripeSubscriptionId: 'sub_123' });
     await expect(issue('pro', { stripeSubscriptionId: 'sub_123' })).rejects.toMatchObject({ name: 'DuplicateKeyError', code: 'DUPLICATE_KEY' });

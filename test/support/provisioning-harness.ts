@@ -17,6 +17,7 @@ import { applyCommand } from '../../lib/lifecycle/apply-command.js';
 import { issueLicense } from '../../lib/lifecycle/issue-license.js';
 import type { License } from '../../lib/lifecycle/license.js';
 import type { PlanCatalogue } from '../../lib/plans/plan-catalogue.js';
+import { withSeats } from '../../lib/plans/plan.js';
 import { MongoSubscriptionStateStore } from '../../lib/store/mongo-subscription-state-store.js';
 import { uniqueName } from '../setup/services.js';
 import type { StripeEventJson } from './stripe-events.js';
@@ -139,8 +140,9 @@ export class ProvisioningHarness {
         case 'change': {
           const { change } = decision;
           if (change.type === 'issue') {
-            const plan = plans.get(change.planId);
-            if (!plan) throw new Error(`no plan ${change.planId}`);
+            const catalogued = plans.get(change.planId);
+            if (!catalogued) throw new Error(`no plan ${change.planId}`);
+            const plan = change.seats === null ? catalogued : withSeats(catalogued, change.seats);
             const issued = issueLicense(
               {
                 id: `lic_${subscriptionId}`,
@@ -180,7 +182,9 @@ export function licenseProjection(license: License | null, origin: Date) {
     status: license.status,
     keyType: license.keyType,
     planId: license.planId,
+    seats: license.limits.maxActivations,
     pendingPlanId: license.pendingChange?.planId ?? null,
+    pendingSeats: license.pendingChange?.limits.maxActivations ?? null,
     periodEndsAt: rel(license.periodEndsAt),
     trialEndsAt: rel(license.trial?.endsAt ?? null),
     cancelAtPeriodEnd: license.cancelAtPeriodEnd,

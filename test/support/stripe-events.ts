@@ -16,14 +16,24 @@ import Stripe from 'stripe';
 /** The webhook signing secret tests configure. */
 export const TEST_WEBHOOK_SECRET = 'whsec_test_keyward_billing_secret';
 
-/** Prices the test plan catalogue maps (see BILLING_TEST_PLANS); `seats` and `support` are add-ons no plan has. */
-export const PRICES = { basic: 'price_basic_monthly', pro: 'price_pro_monthly', web: 'price_web_monthly', seats: 'price_extra_seats', support: 'price_support_addon' } as const;
+/**
+ * Prices the test plan catalogue maps (see BILLING_TEST_PLANS); `proPerSeat` is pro sold per
+ * seat (the item's quantity sets the seats); `seats` and `support` are add-ons no plan has.
+ */
+export const PRICES = {
+  basic: 'price_basic_monthly',
+  pro: 'price_pro_monthly',
+  proPerSeat: 'price_pro_per_seat',
+  web: 'price_web_monthly',
+  seats: 'price_extra_seats',
+  support: 'price_support_addon',
+} as const;
 
-/** Plans with Stripe prices: basic < pro < web. */
+/** Plans with Stripe prices: basic < pro (3 seats, or as many as bought per seat) < web. */
 export const BILLING_TEST_PLANS = {
   plans: [
     { id: 'basic', rank: 1, limits: { maxActivations: 1, maxDomains: null, validationsPerMonth: null }, trialDays: 14, stripePriceIds: [PRICES.basic] },
-    { id: 'pro', rank: 2, limits: { maxActivations: 3, maxDomains: null, validationsPerMonth: null }, trialDays: 14, stripePriceIds: [PRICES.pro] },
+    { id: 'pro', rank: 2, limits: { maxActivations: 3, maxDomains: null, validationsPerMonth: null }, trialDays: 14, stripePriceIds: [PRICES.pro, { id: PRICES.proPerSeat, perSeat: true }] },
     { id: 'web', rank: 3, limits: { maxActivations: null, maxDomains: 2, validationsPerMonth: null }, stripePriceIds: [PRICES.web, 'price_1PgafmB7WZ01zgkW6dKueIc5'] },
   ],
 };

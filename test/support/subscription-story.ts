@@ -112,6 +112,11 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
     planChange(price: string, from: number, to: number): StripeEventJson[] {
       return [subscriptionEvent('updated', sub({ status: 'active', price }, from, to), tick(), { items: {} })];
     },
+    /** The quantity of the plan's item changes from `before` to `quantity` (seats, on a per-seat price). */
+    quantityChange(price: string, before: number, quantity: number, from: number, to: number): StripeEventJson[] {
+      const previous = { items: { object: 'list', data: [{ price: { id: price }, quantity: before }] } };
+      return [subscriptionEvent('updated', sub({ status: 'active', price, items: [{ price, quantity }] }, from, to), tick(), previous)];
+    },
     cancelAtPeriodEnd(price: string, from: number, to: number, cancel = true): StripeEventJson[] {
       return [subscriptionEvent('updated', sub({ status: 'active', price, cancelAtPeriodEnd: cancel }, from, to), tick(), { cancel_at_period_end: !cancel })];
     },
@@ -133,17 +138,30 @@ export function subscriptionStory(start: Date = new Date(Math.floor(Date.now() /
   };
 }
 
-/** The plans' prices in rank order (basic < pro < web). */
-export const RANKED_PRICES = [PRICES.basic, PRICES.pro, PRICES.web] as const;
+/** The plans' prices in rank order (basic < pro, also sold per seat, < web). */
+export const RANKED_PRICES = [PRICES.basic, PRICES.pro, PRICES.proPerSeat, PRICES.web] as const;
 
-/** Something a customer does during a period, on a day of it. */
-export type LifeAction = { readonly day: number; readonly kind: 'change'; readonly price: (typeof RANKED_PRICES)[number] } | { readonly day: number; readonly kind: 'cancel'; readonly cancel: boolean };
+/** A plan price of the test catalogue. */
+export type LifePrice = (typeof RANKED_PRICES)[number];
+
+/**
+ * Something a customer does during a period, on a day of it: change the plan's price, cancel or
+ * resume, or change the quantity of the plan's item (the seats, on a per-seat price). A quantity
+ * change with `sameSecond` is created in the same second as the subscription's previous event
+ * (Stripe makes several changes in one second, e.g. a quantity change with a renewal).
+ */
+export type LifeAction =
+  | { readonly day: number; readonly kind: 'change'; readonly price: LifePrice }
+  | { readonly day: number; readonly kind: 'cancel'; readonly cancel: boolean }
+  | { readonly day: number; readonly kind: 'seats'; readonly quantity: number; readonly sameSecond: boolean };
 
 /** A subscription's whole life, as the property tests generate it. */
 export interface LifePlan {
   readonly generation: ApiGeneration;
   readonly trial: boolean;
-  readonly price: (typeof RANKED_PRICES)[number];
+  readonly price: LifePrice;
+  /** The quantity of the plan's item at checkout (the seats, on a per-seat price). */
+  readonly quantity: number;
   /** An add-on item (extra seats) comes before the plan's item. */
   readonly addOnFirst: boolean;
   /** Whether Checkout knew the customer's e-mail. */
@@ -156,17 +174,24 @@ export interface LifePlan {
   readonly ending: 'none' | 'unpaid' | 'refund' | 'dispute' | 'deleted';
 }
 
+const quantity = fc.integer({ min: 1, max: 12 });
 const action = fc.oneof(
   fc.record({ day: fc.integer({ min: 1, max: 9 }), kind: fc.constant('change' as const), price: fc.constantFrom(...RANKED_PRICES) }),
   fc.record({ day: fc.integer({ min: 1, max: 9 }), kind: fc.constant('cancel' as const), cancel: fc.boolean() }),
+  fc.record({ day: fc.integer({ min: 1, max: 9 }), kind: fc.constant('seats' as const), quantity, sameSecond: fc.boolean() }),
 );
 const actions = fc.array(action, { maxLength: 3 });
 
-/** Generated lives: checkout (with or without a trial), renewals, failed payments and recoveries, plan changes, cancellations and resumptions, refunds, disputes, deletions. */
+/**
+ * Generated lives: checkout (with or without a trial), renewals, failed payments and recoveries,
+ * plan changes, seat (quantity) changes, some in the second of the event before, cancellations
+ * and resumptions, refunds, disputes, deletions.
+ */
 export const lifePlans: fc.Arbitrary<LifePlan> = fc.record({
   generation: fc.constantFrom<ApiGeneration>('legacy', 'current'),
   trial: fc.boolean(),
   price: fc.constantFrom(...RANKED_PRICES),
+  quantity,
   addOnFirst: fc.boolean(),
   email: fc.boolean(),
   firstActions: actions,
@@ -183,8 +208,8 @@ export interface Life {
   readonly now: Date;
   /** The period the last paid (or trial) period ends at. */
   readonly periodEndsAt: Date;
-  /** The plan prices the subscription had in its last period, in order. */
-  readonly lastPeriodPrices: readonly string[];
+  /** The plan prices (and their items' quantities) the subscription had in its last period, in order. */
+  readonly lastPeriodTerms: ReadonlyArray<{ readonly price: string; readonly quantity: number }>;
   /** `cancel_at_period_end` at the end of the life. */
   readonly cancelAtPeriodEnd: boolean;
 }
@@ -211,11 +236,16 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
   let lastPayment: { charge: string; paymentIntent: string } | null = null;
   // The subscription as Stripe holds it.
   let price: string = plan.price;
+  let seats = plan.quantity;
   let status: SubscriptionFields['status'] = plan.trial ? 'trialing' : 'incomplete';
   let cancel = false;
   let period = { from: 0, to: lengths[0] ?? 30 };
-  let lastPeriodPrices: string[] = [price];
-  const items = (): ItemFields[] => (plan.addOnFirst ? [{ price: PRICES.seats, quantity: 2 }, { price }] : [{ price }]);
+  let lastPeriodTerms = [{ price, quantity: seats }];
+  // The second of the subscription's latest snapshot, and the quantities its snapshots showed:
+  // a quantity change may share that second unless it returns to one of them (Stripe's
+  // previous_attributes would then point both ways, which only an API read settles).
+  let lastSecond: { at: Date; quantities: Set<number> } | null = null;
+  const items = (): ItemFields[] => (plan.addOnFirst ? [{ price: PRICES.seats, quantity: 2 }, { price, quantity: seats }] : [{ price, quantity: seats }]);
   const fields = (): SubscriptionFields => ({
     id: ids.subscription,
     customer: ids.customer,
@@ -240,7 +270,14 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
       if (generation === 'current') events.push(invoicePaymentPaid({ invoice: id, paymentIntent: payment.paymentIntent }, created));
     }
   };
-  const update = (created: Date, previous: Record<string, unknown>) => events.push(subscriptionEvent('updated', fields(), created, previous));
+  const snapshotAt = (created: Date) => {
+    if (lastSecond === null || lastSecond.at.getTime() !== created.getTime()) lastSecond = { at: created, quantities: new Set() };
+    lastSecond.quantities.add(seats);
+  };
+  const update = (created: Date, previous: Record<string, unknown>) => {
+    snapshotAt(created);
+    events.push(subscriptionEvent('updated', fields(), created, previous));
+  };
   const previousItems = () => ({ items: { object: 'list', data: items().map((item) => ({ price: { id: item.price }, quantity: item.quantity ?? 1 })) } });
   const act = (base: number, list: readonly LifeAction[], allowCancel: boolean) => {
     [...list].sort((a, b) => a.day - b.day).forEach((a, i) => {
@@ -248,8 +285,15 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
       if (a.kind === 'change' && a.price !== price) {
         const previous = previousItems();
         price = a.price;
-        lastPeriodPrices.push(price);
+        lastPeriodTerms.push({ price, quantity: seats });
         update(created, previous);
+      } else if (a.kind === 'seats' && a.quantity !== seats) {
+        const previous = previousItems();
+        const shared = lastSecond as { at: Date; quantities: Set<number> } | null;
+        const same = a.sameSecond && shared !== null && shared.at.getTime() >= at(base).getTime() && !shared.quantities.has(a.quantity);
+        seats = a.quantity;
+        lastPeriodTerms.push({ price, quantity: seats });
+        update(same && shared ? shared.at : created, previous);
       } else if (a.kind === 'cancel' && allowCancel && a.cancel !== cancel) {
         cancel = a.cancel;
         update(created, { cancel_at_period_end: !cancel });
@@ -259,6 +303,7 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
 
   // Checkout: all in one second.
   const checkoutAt = at(0);
+  snapshotAt(checkoutAt);
   if (plan.trial) {
     events.push(subscriptionEvent('created', fields(), checkoutAt));
     invoice('paid', checkoutAt, false);
@@ -278,7 +323,7 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
     const renewedAt = at(base);
     const before = { status, current_period_end: Math.floor(at(period.to).getTime() / 1000) };
     period = { from: base, to: base + (lengths[index + 1] ?? 30) };
-    lastPeriodPrices = [price];
+    lastPeriodTerms = [{ price, quantity: seats }];
     const isLast = index === last - 1;
     if (isLast && plan.ending === 'unpaid') {
       status = 'past_due';
@@ -310,29 +355,41 @@ export function subscriptionLife(plan: LifePlan, now: Date): Life {
     status = 'canceled';
     events.push(subscriptionEvent('deleted', fields(), endAt));
   }
-  return { subscriptionId: ids.subscription, email, events, now: at(base + 12), periodEndsAt: at(period.to), lastPeriodPrices, cancelAtPeriodEnd: cancel };
+  return { subscriptionId: ids.subscription, email, events, now: at(base + 12), periodEndsAt: at(period.to), lastPeriodTerms, cancelAtPeriodEnd: cancel };
 }
 
 /**
  * What a correct provisioning of a life ends with, as {@link licenseProjection} shows it (times
- * relative to the life's `now`): the plan in force is the highest the last period had, a lower
+ * relative to the life's `now`): the plan in force is the highest (by rank, then seats) the last period had, a lower
  * last plan is pending; a refund revokes, a dispute or an unpaid renewal suspends, a deletion
  * cancels at the period end; the period ends at the last period's end plus the renewal grace.
  */
 export function expectedLicense(plan: LifePlan, life: Life, plans: PlanCatalogue, renewalGraceMs: number) {
-  const rank = (price: string) => RANKED_PRICES.indexOf(price as (typeof RANKED_PRICES)[number]);
-  const prices = life.lastPeriodPrices;
-  const current = prices.reduce((best, price) => (rank(price) > rank(best) ? price : best), prices.at(-1) ?? '');
-  const last = prices.at(-1);
-  const planOf = (price: string | undefined) => plans.byStripePrice(price ?? '')?.id ?? null;
+  // A plan price and quantity as terms: the plan, and its seats (the quantity on a per-seat price).
+  const termsOf = ({ price, quantity }: { price: string; quantity: number }) => {
+    const found = plans.byStripePrice(price);
+    if (!found) throw new Error(`no plan has ${price}`);
+    const seats = found.limits.maxActivations === null ? null : plans.isPerSeatPrice(price) ? Math.max(1, quantity) : found.limits.maxActivations;
+    return { planId: found.id, rank: found.rank, seats };
+  };
+  type Terms = ReturnType<typeof termsOf>;
+  const above = (a: Terms, b: Terms) => a.rank > b.rank || (a.rank === b.rank && (a.seats ?? Infinity) > (b.seats ?? Infinity));
+  const terms = life.lastPeriodTerms.map(termsOf);
+  const last = terms.at(-1);
+  if (last === undefined) throw new Error('a life has terms');
+  // More (a higher plan, or more seats) is in force at once; less waits for the period end.
+  const current = terms.reduce((best, t) => (above(t, best) ? t : best), last);
+  const pending = last.planId === current.planId && last.seats === current.seats ? null : last;
   const paid = !(plan.trial && plan.renewals.length === 0);
   if (plan.ending === 'refund' && paid) return { status: 'revoked', keyType: plan.trial ? 'trial' : 'production', revocation: 'refund' };
   const suspension = plan.ending === 'dispute' && paid ? 'dispute' : plan.ending === 'unpaid' && plan.renewals.length > 0 ? 'payment_failed' : null;
   return {
     status: suspension === null ? 'active' : 'suspended',
     keyType: plan.trial ? 'trial' : 'production',
-    planId: planOf(current),
-    pendingPlanId: last === current ? null : planOf(last),
+    planId: current.planId,
+    seats: current.seats,
+    pendingPlanId: pending?.planId ?? null,
+    pendingSeats: pending?.seats ?? null,
     periodEndsAt: life.periodEndsAt.getTime() + renewalGraceMs - life.now.getTime(),
     trialEndsAt: plan.trial && plan.renewals.length === 0 ? life.periodEndsAt.getTime() - life.now.getTime() : null,
     cancelAtPeriodEnd: plan.ending === 'deleted' || life.cancelAtPeriodEnd,

@@ -128,6 +128,7 @@ async function reconcileLocked(deps: ReconcileDependencies, subscriptionId: stri
       try {
         issued = await keyward.licenses.issue({
           planId: change.planId,
+          ...(change.seats === null ? {} : { seats: change.seats }),
           keyType: change.keyType,
           customerId: customer?._id ?? null,
           stripeSubscriptionId: subscriptionId,

@@ -4,7 +4,8 @@
  * Stripe's fixture objects, both API generations, events sharing one `created` second) are
  * posted as signed webhooks to a real server and applied by two real workers with concurrent
  * jobs each (webhook → stored event → billing job → MongoDB), in order and in a random order
- * with repeats. Both end in the license the life paid for, and the key is e-mailed once. A
+ * with repeats. Both end in the license the life paid for (plan and seats included), and the
+ * key is e-mailed once. A
  * pending downgrade whose time has come counts as applied (the scheduler applies it within
  * `BILLING_SCHEDULE_EVERY_SECONDS`). The pure property (test/billing/provisioning-order.property
  * .test.ts) covers many more lives; this one shows the real pipeline agrees.
@@ -26,7 +27,7 @@ const plans = loadPlanCatalogue(BILLING_TEST_PLANS);
 function scheduled(license: License, now: Date): License {
   const pending = license.pendingChange;
   if (pending === null || pending.effectiveAt.getTime() > now.getTime()) return license;
-  return { ...license, planId: pending.planId, planRank: pending.planRank, pendingChange: null };
+  return { ...license, planId: pending.planId, planRank: pending.planRank, limits: pending.limits, pendingChange: null };
 }
 
 async function play(billing: BillingSystem, life: Life, order: readonly number[]) {

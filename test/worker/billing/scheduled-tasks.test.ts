@@ -56,6 +56,27 @@ describe('scheduled billing jobs', () => {
     expect((await fixture.keyward.licenses.get(id))?.license).toMatchObject({ planId: 'basic', pendingChange: null });
   });
 
+  it('apply a pending seat reduction once at its time, freeing the machines bound last above the new count', async () => {
+    const issued = await fixture.keyward.licenses.issue({ planId: 'pro', seats: 5, periodEndsAt: at(30) });
+    if (!issued.ok) throw new Error('not issued');
+    const id = issued.value.record.license.id;
+    for (const [day, fingerprint] of [[1, 'fp-a'], [2, 'fp-b'], [3, 'fp-c'], [4, 'fp-d']] as const) {
+      fixture.setNow(at(day).toISOString());
+      expect((await fixture.keyward.licenses.apply(id, { type: 'activate', kind: 'machine', value: fingerprint })).ok).toBe(true);
+    }
+    fixture.setNow(at(5).toISOString());
+    const pro = fixture.keyward.plans.get('pro')!;
+    const reduced = await fixture.keyward.licenses.apply(id, { type: 'change_plan', plan: { ...pro, limits: { ...pro.limits, maxActivations: 2 } } });
+    expect(reduced.ok && reduced.value.license).toMatchObject({ limits: { maxActivations: 5 }, pendingChange: { limits: { maxActivations: 2 } } });
+    expect(reduced.ok && reduced.value.license.activations).toHaveLength(4);
+
+    expect(await onTwoWorkers(at(29), tasks.applyPendingChanges)).toEqual([0, 0]);
+    expect((await onTwoWorkers(at(30), tasks.applyPendingChanges)).reduce((a, b) => a + b)).toBe(1);
+    const license = (await fixture.keyward.licenses.get(id))?.license;
+    expect(license).toMatchObject({ planId: 'pro', limits: { maxActivations: 2 }, pendingChange: null });
+    expect(license?.activations.map((activation) => activation.value)).toEqual(['fp-a', 'fp-b']);
+  });
+
   it('expire licenses (trials too) once their period and grace have ended', async () => {
     const paid = await fixture.keyward.licenses.issue({ planId: 'pro', periodEndsAt: at(30) });
     const trial = await fixture.keyward.licenses.issue({ planId: 'basic', trial: true, trialEndsAt: at(14) });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_BILLING_CONFIG } from '../../../worker/billing/billing-config.js';
 import { startBillingSystem } from '../../support/billing-fixture.js';
-import { checkoutCompleted, PRICES, subscriptionEvent } from '../../support/stripe-events.js';
+import { checkoutCompleted, PRICES, subscriptionEvent, type StripeEventJson } from '../../support/stripe-events.js';
 import { subscriptionStory } from '../../support/subscription-story.js';
 
 describe('a subscription from checkout to cancellation', () => {
@@ -155,6 +155,26 @@ describe('delivery orders Stripe really produces (issue 12)', () => {
     const checkout = story.paidCheckout(PRICES.pro, [{ price: PRICES.seats, quantity: 5 }, { price: PRICES.pro }]);
     for (const event of checkout.events) expect(await billing.apply(event)).toMatchObject({ status: 'processed', error: null });
     expect((await billing.license(story.ids.subscription))?.license).toMatchObject({ status: 'active', planId: 'pro' });
+  });
+
+  it('gives a per-seat subscription as many seats as it bought: more at once, fewer at the period end', async () => {
+    const billing = await startBillingSystem();
+    const story = subscriptionStory();
+    const sub = story.ids.subscription;
+    const paidUntil = (days: number) => new Date(story.at(days).getTime() + DEFAULT_BILLING_CONFIG.renewalGraceMs);
+    const run = async (events: readonly StripeEventJson[]) => {
+      for (const event of events) expect(await billing.apply(event)).toMatchObject({ status: 'processed', error: null });
+      return (await billing.license(sub))?.license;
+    };
+    const checkout = story.paidCheckout(PRICES.proPerSeat, [{ price: PRICES.seats, quantity: 2 }, { price: PRICES.proPerSeat, quantity: 7 }]);
+    expect(await run(checkout.events)).toMatchObject({ planId: 'pro', limits: { maxActivations: 7 }, pendingChange: null });
+    expect(await run(story.quantityChange(PRICES.proPerSeat, 7, 10, 0, 30))).toMatchObject({ limits: { maxActivations: 10 }, pendingChange: null });
+    expect(await run(story.quantityChange(PRICES.proPerSeat, 10, 4, 0, 30))).toMatchObject({
+      limits: { maxActivations: 10 },
+      pendingChange: { planId: 'pro', limits: { maxActivations: 4 }, effectiveAt: paidUntil(30) },
+    });
+    // Buying seats back before the period end drops the pending reduction.
+    expect(await run(story.quantityChange(PRICES.proPerSeat, 4, 10, 0, 30))).toMatchObject({ limits: { maxActivations: 10 }, pendingChange: null });
   });
 
   it('issues the license for a checkout without a customer e-mail, and records the key delivery it could not send', async () => {
