@@ -4,7 +4,16 @@
  */
 
 /** The rules that raise signals (design.md, Events and abuse detection), and payment disputes. */
-export const SIGNAL_KINDS = ['velocity', 'geo_spread', 'domain_spoofing', 'trial_cycling', 'key_guessing', 'payment_dispute', 'seat_sharing'] as const;
+export const SIGNAL_KINDS = [
+  'velocity',
+  'geo_spread',
+  'domain_spoofing',
+  'trial_cycling',
+  'key_guessing',
+  'payment_dispute',
+  'seat_sharing',
+  'distributed_key_guessing',
+] as const;
 
 /** One of {@link SIGNAL_KINDS}. */
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
@@ -12,7 +21,10 @@ export type SignalKind = (typeof SIGNAL_KINDS)[number];
 /** What a signal is about: a license, or (key guessing) a client network with no license. */
 export type SignalSubject =
   | { readonly type: 'license'; readonly licenseId: string }
-  /** `203.0.113.0/24`, `2001:db8:1:2::/64`, or one address `198.51.100.7/32`. */
+  /**
+   * `203.0.113.0/24`, `2001:db8:1:2::/64`, or one address `198.51.100.7/32`; for distributed key
+   * guessing the network group the sweep came from, `45.83.0.0/16` or `2a00:1450::/32`.
+   */
   | { readonly type: 'network'; readonly network: string };
 
 /** A value and how often it was seen in the window, for "top N" evidence. */
@@ -32,6 +44,10 @@ export interface SignalEvidence {
   readonly countries?: readonly CountedValue[];
   readonly referrers?: readonly CountedValue[];
   readonly fingerprints?: readonly CountedValue[];
+  /** Networks (/24, /64) of a network group that tried unknown keys, by misses (distributed key guessing). */
+  readonly networks?: readonly CountedValue[];
+  /** User-Agent headers seen, by count (distributed key guessing; `-` for none). */
+  readonly userAgents?: readonly CountedValue[];
   /** Customers linked to this one (trial cycling), with what links them. */
   readonly linkedCustomers?: readonly { readonly customerId: string; readonly licenseId: string | null; readonly sharedBy: readonly string[] }[];
   /** Free-form facts for the reviewer, e.g. `{ claimedDomain: 'a.com', origin: 'b.com' }`. */

@@ -16,6 +16,14 @@ export interface DetectionThresholds {
   readonly spoofedRequestsPerDay: number;
   /** Key guessing: NOT_FOUND / MALFORMED_KEY answers per network per 10 minutes, flagged when reached. Default 30. */
   readonly missesPerNetwork: number;
+  /**
+   * Distributed key guessing: distinct networks (/24, /64) of one network group (/16, /32) that
+   * missed in one 10-minute window, flagged when reached together with
+   * {@link DetectionThresholds.missesPerNetworkGroup}. Default 20.
+   */
+  readonly networksPerGroup: number;
+  /** Distributed key guessing: NOT_FOUND / MALFORMED_KEY answers of the group in that window. Default 40. */
+  readonly missesPerNetworkGroup: number;
   /** Trial cycling: earlier trials of other customers linked by card, e-mail or device. Default 1. */
   readonly linkedTrials: number;
   /** Trial cycling: earlier trials of other customers linked by IP alone (offices and NAT share IPs). Default 3. */
@@ -29,6 +37,8 @@ export const DEFAULT_DETECTION_THRESHOLDS: DetectionThresholds = {
   countriesPerDay: 20,
   spoofedRequestsPerDay: 1,
   missesPerNetwork: 30,
+  networksPerGroup: 20,
+  missesPerNetworkGroup: 40,
   linkedTrials: 1,
   ipLinkedTrials: 3,
 };

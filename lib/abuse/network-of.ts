@@ -19,3 +19,21 @@ export function networkOf(ip: string): string {
   const groups = [...address.groups.slice(0, 4), 0, 0, 0, 0];
   return `${formatIpAddress({ version: 6, groups })}/64`;
 }
+
+/**
+ * The network group of an address, the unit distributed key guessing is counted by: the IPv4
+ * /16 (`45.83.0.0/16`) or IPv6 /32 (`2a00:1450::/32`, a provider's usual allocation). A sweep
+ * that rents addresses across a provider's block tries a handful of keys from each of its /24s
+ * (or /64s) but stays inside a few groups. Text that is not an address is its own group, as in
+ * {@link networkOf}.
+ */
+export function networkGroupOf(ip: string): string {
+  const address = parseIpAddress(ip);
+  if (!address) return `?${ip}`;
+  if (address.version === 4) {
+    const [a, b] = address.octets;
+    return `${a}.${b}.0.0/16`;
+  }
+  const groups = [...address.groups.slice(0, 2), 0, 0, 0, 0, 0, 0];
+  return `${formatIpAddress({ version: 6, groups })}/32`;
+}

@@ -44,8 +44,8 @@ export interface ReportSignal {
   readonly topIps: readonly CountedValue[];
   /** The window measured. Absent in reports gathered before it was recorded. */
   readonly window?: { readonly start: Date; readonly end: Date };
-  /** Evidence the plain reason is made from (countries, referrers, linked customers, details). */
-  readonly evidence?: Pick<SignalEvidence, 'countries' | 'referrers' | 'linkedCustomers' | 'details'>;
+  /** Evidence the plain reason is made from (countries, referrers, linked customers, a sweep's networks and user agents, details). */
+  readonly evidence?: Pick<SignalEvidence, 'countries' | 'referrers' | 'linkedCustomers' | 'networks' | 'userAgents' | 'details'>;
 }
 
 /** A signal as the built report shows it. */

@@ -21,6 +21,8 @@ export interface SignalFacts {
     readonly countries?: readonly CountedValue[];
     readonly referrers?: readonly CountedValue[];
     readonly fingerprints?: readonly CountedValue[];
+    readonly networks?: readonly CountedValue[];
+    readonly userAgents?: readonly CountedValue[];
     readonly linkedCustomers?: readonly { readonly customerId: string; readonly sharedBy: readonly string[] }[];
     readonly details?: Readonly<Record<string, string | number | boolean | null>>;
   };
@@ -115,6 +117,19 @@ export function describeSignal(facts: SignalFacts): string {
         `(${formatCount(facts.threshold)} or more is unusual).`,
       );
     }
+    case 'distributed_key_guessing': {
+      const misses = numberDetail(facts, 'misses');
+      const networks = (facts.evidence?.networks ?? []).map(({ value }) => value);
+      const agents = (facts.evidence?.userAgents ?? []).map(({ value }) => value);
+      return join(
+        misses === null ? 'Unknown or malformed keys tried' : `${plural(misses, 'unknown or malformed key', 'unknown or malformed keys')} tried`,
+        during,
+        `from ${plural(facts.value, 'network')} of one provider block, a few each`,
+        networks.length > 0 ? `(${nameSome(networks, Math.max(networks.length, facts.value))})` : '',
+        agents.length > 0 ? `by ${nameSome(agents.map((agent) => `"${agent}"`))}` : '',
+        `(${formatCount(facts.threshold)} networks or more is a sweep).`,
+      );
+    }
     case 'payment_dispute':
       return 'The customer disputed a payment for this license with their bank.';
     default: {
@@ -139,6 +154,7 @@ export function kindLabel(kind: string): string {
     key_guessing: 'Key guessing',
     payment_dispute: 'Payment dispute',
     seat_sharing: 'Seat sharing',
+    distributed_key_guessing: 'Distributed key guessing',
   };
   const label = known[kind];
   if (label !== undefined) return label;

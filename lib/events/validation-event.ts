@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 
-import { networkOf } from '../abuse/network-of.js';
+import { networkGroupOf } from '../abuse/network-of.js';
 import { VALIDATION_CODES, type ValidationCode } from '../validation/validation-code.js';
 import { EVENT_ID_PATTERN } from './new-event-id.js';
 
@@ -260,11 +260,12 @@ function buildIfValid(raw: Readonly<Record<string, string>>, at: number): Valida
 
 /**
  * The key an event is partitioned by: its license; for the license-less codes (NOT_FOUND,
- * MALFORMED_KEY) the client network (IPv4 /24, IPv6 /64; see lib/abuse/network-of.ts). So all the
- * events of one license land in one stream partition, and so does all the key-guessing evidence
- * of one network, whatever keys it tries: a subject's detector state can then live under its
- * partition's hash tag (`…:{n}:…`) and stay on one Redis Cluster slot.
+ * MALFORMED_KEY) the client's network group (IPv4 /16, IPv6 /32; see lib/abuse/network-of.ts).
+ * So all the events of one license land in one stream partition, and so does all the
+ * key-guessing evidence of one network group, whatever keys and /24s (or /64s) inside it try:
+ * the state of a network (key guessing) and of its group (distributed key guessing) can then
+ * live under its partition's hash tag (`…:{n}:…`) and stay on one Redis Cluster slot.
  */
 export function routingKeyOf(event: ValidationEvent): string {
-  return event.licenseId ?? networkOf(event.ip);
+  return event.licenseId ?? networkGroupOf(event.ip);
 }

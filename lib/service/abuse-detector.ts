@@ -16,7 +16,7 @@ import type { TrialRegistration } from '../abuse/trial-registration.js';
 import { MongoSignalStore } from '../store/mongo-signal-store.js';
 import { MongoTrialRegistrationStore } from '../store/mongo-trial-registration-store.js';
 import { RedisAbuseWindowStore, type BucketValues, type WindowBatchResult } from '../store/redis-abuse-window-store.js';
-import { planWindows, RULES_OF_BUCKET, slotBucket, slotStartOf, subjectKey, WINDOW_GEOMETRY, type WindowPlan, type WindowRule } from './abuse-window-plan.js';
+import { isNetworkRule, planWindows, RULES_OF_BUCKET, slotBucket, slotStartOf, subjectKey, WINDOW_GEOMETRY, type WindowPlan, type WindowRule } from './abuse-window-plan.js';
 import { CountryLookup } from './country-lookup.js';
 import { LicenseFactsCache, type LicenseFacts, type LicenseLookup, type PlanLookup } from './license-facts.js';
 import { TrialCyclingWatch } from './trial-cycling-watch.js';
@@ -143,7 +143,7 @@ export class AbuseDetector implements EventBatchProcessor {
    * touched, so that its value and evidence are those of all its events so far.
    */
   async #windowSignals(partition: number, plan: WindowPlan, values: readonly BucketValues[], facts: ReadonlyMap<string, LicenseFacts | null>): Promise<AbuseSignal[]> {
-    const thresholdsOf = (rule: WindowRule, subject: string) => (rule === 'key_guessing' ? this.#thresholds : (facts.get(subject)?.thresholds ?? this.#thresholds));
+    const thresholdsOf = (rule: WindowRule, subject: string) => (isNetworkRule(rule) ? this.#thresholds : (facts.get(subject)?.thresholds ?? this.#thresholds));
     const seatsOf = (ref: WindowRef) => (ref.rule === 'seat_sharing' ? (facts.get(ref.subject)?.seats ?? null) : null);
     // Windows by signal id: their slots' counters (earliest first) and their latest event in this batch.
     const windows = new Map<string, { ref: WindowRef; slots: (readonly number[] | null)[]; last: { at: number; index: number } }>();
@@ -162,7 +162,7 @@ export class AbuseDetector implements EventBatchProcessor {
       const { slotMs, slots } = WINDOW_GEOMETRY[subject.rule];
       const value = values[index]!;
       const last = plan.lastEvents[index]!;
-      const licenseFacts = subject.rule === 'key_guessing' ? null : facts.get(subject.licenseId);
+      const licenseFacts = 'network' in subject ? null : facts.get(subject.licenseId);
       const thresholds = licenseFacts?.thresholds ?? this.#thresholds;
       const seats = licenseFacts?.seats ?? null;
       for (const rule of RULES_OF_BUCKET[subject.rule]) {
@@ -191,12 +191,12 @@ export class AbuseDetector implements EventBatchProcessor {
     });
     // A late entry in a slot whose next slot exists: read that slot, unless the batch touched it.
     const missing = unread.filter(({ id }) => windows.get(id)!.slots[1] === null);
-    const read = await this.windows.readFields(partition, missing.map(({ bucket }) => bucket), ['n', 'd', 'cd', 'qd']);
+    const read = await this.windows.readFields(partition, missing.map(({ bucket }) => bucket), ['n', 'd', 'cd', 'qd', 'wd']);
     missing.forEach(({ id }, i) => {
       const window = windows.get(id)!;
-      const [n = 0, d = 0, cd = 0, qd = 0] = read[i]!;
+      const [n = 0, d = 0, cd = 0, qd = 0, wd = 0] = read[i]!;
       const rule = window.ref.rule;
-      window.slots[1] = rule === 'geo_spread' || rule === 'seat_sharing' ? [n, cd, qd] : rule === 'velocity' ? [n, d] : [n];
+      window.slots[1] = rule === 'geo_spread' || rule === 'seat_sharing' ? [n, cd, qd] : rule === 'velocity' ? [n, d] : rule === 'distributed_key_guessing' ? [n, wd] : [n];
     });
 
     const candidates = [...windows.values()].filter(({ ref, slots }) =>

@@ -15,6 +15,9 @@
  *                         NOT_ACTIVATED answers `na` and their machines `q:<fp>` (distinct `qd`)
  * - `s:<license>:<day>`   spoofed requests `n`, hosts `r:<host>`, IPs `i:<ip>`, reasons `o:<reason>`
  * - `m:<network>:<slot>`  5 minutes: misses `n` (`nf` NOT_FOUND, `mk` MALFORMED_KEY), IPs `i:<ip>` (distinct `d`)
+ * - `k:<group>:<slot>`    5 minutes, a network group (/16, /32): misses `n` (`nf`, `mk`), networks
+ *                         `w:<network>` (distinct `wd`), IPs `i:<ip>` (distinct `d`), user agents
+ *                         `a:<agent>` (distinct `ad`)
  *
  * Every field is a pure function of the partition's entries in stream order, however they are
  * cut into batches (the increments are sums; `first`/`last` follow stream order, not time).
@@ -22,7 +25,7 @@
 import { evaluateDomainSpoofing } from '../abuse/evaluate-domain-spoofing.js';
 import { KEY_GUESSING_WINDOW_MS } from '../abuse/detection-thresholds.js';
 import type { StreamEntry } from '../abuse/event-batch-processor.js';
-import { networkOf } from '../abuse/network-of.js';
+import { networkGroupOf, networkOf } from '../abuse/network-of.js';
 import type { BucketIncrement } from '../store/redis-abuse-window-store.js';
 import type { CountryLookup } from './country-lookup.js';
 import type { LicenseFacts } from './license-facts.js';
@@ -32,7 +35,15 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** The kinds of slot bucket, each named after the first rule it serves. */
-export type BucketRule = 'velocity' | 'geo_spread' | 'domain_spoofing' | 'key_guessing';
+export type BucketRule = 'velocity' | 'geo_spread' | 'domain_spoofing' | 'key_guessing' | 'distributed_key_guessing';
+
+/** The rules about a client network (or network group) rather than a license. */
+export type NetworkRule = 'key_guessing' | 'distributed_key_guessing';
+
+/** Whether a rule's subject is a network (or network group) rather than a license. */
+export function isNetworkRule(rule: WindowRule): rule is NetworkRule {
+  return rule === 'key_guessing' || rule === 'distributed_key_guessing';
+}
 
 /** The windowed rules: seat sharing reads the geo buckets (one per license and slot serves both). */
 export type WindowRule = BucketRule | 'seat_sharing';
@@ -43,6 +54,7 @@ export const RULES_OF_BUCKET: Readonly<Record<BucketRule, readonly WindowRule[]>
   geo_spread: ['geo_spread', 'seat_sharing'],
   domain_spoofing: ['domain_spoofing'],
   key_guessing: ['key_guessing'],
+  distributed_key_guessing: ['distributed_key_guessing'],
 };
 
 /**
@@ -56,10 +68,14 @@ export const WINDOW_GEOMETRY: Readonly<Record<WindowRule, { readonly slotMs: num
   // The threshold is one spoofed request: a window cannot split one request.
   domain_spoofing: { slotMs: DAY_MS, slots: 1 },
   key_guessing: { slotMs: KEY_GUESSING_WINDOW_MS / 2, slots: 2 },
+  distributed_key_guessing: { slotMs: KEY_GUESSING_WINDOW_MS / 2, slots: 2 },
 };
 
 /** Distinct values kept per bucket, by group; docs/abuse-detection.md explains the caps. */
-export const DISTINCT_CAPS = { ips: 1000, fingerprints: 200, countries: 300, hosts: 100, networkIps: 256, unseatedMachines: 200 } as const;
+export const DISTINCT_CAPS = { ips: 1000, fingerprints: 200, countries: 300, hosts: 100, networkIps: 256, unseatedMachines: 200, groupNetworks: 256, groupIps: 256, userAgents: 20 } as const;
+
+/** Longest User-Agent kept as evidence; longer ones are cut (the cap bounds a bucket's memory). */
+export const USER_AGENT_CHARS = 120;
 
 /**
  * A license's distinct IPs in a velocity slot are counted from its 100th validation of the slot
@@ -70,8 +86,8 @@ export const COUNT_IPS_FROM_VALIDATIONS = 100;
 
 /** A slot bucket a batch touched: rule, subject, slot start (epoch ms) and bucket name. */
 export type WindowSubject =
-  | { readonly rule: Exclude<BucketRule, 'key_guessing'>; readonly licenseId: string; readonly slotStart: number; readonly bucket: string }
-  | { readonly rule: 'key_guessing'; readonly network: string; readonly slotStart: number; readonly bucket: string };
+  | { readonly rule: Exclude<BucketRule, NetworkRule>; readonly licenseId: string; readonly slotStart: number; readonly bucket: string }
+  | { readonly rule: NetworkRule; readonly network: string; readonly slotStart: number; readonly bucket: string };
 
 /** The increments of a batch, and for each (same index) the slot it touches and where. */
 export interface WindowPlan {
@@ -87,14 +103,15 @@ export const READ_FIELDS = {
   geo_spread: ['n', 'cd', 'qd'],
   domain_spoofing: ['n'],
   key_guessing: ['n'],
+  distributed_key_guessing: ['n', 'wd'],
 } as const satisfies Record<BucketRule, readonly string[]>;
 
 /** Lifetimes: a bucket outlives the last window it belongs to by a margin for late entries and evidence reads. */
-const TTL_SECONDS = { velocity: 3 * 3600, geo_spread: 2 * 86_400, domain_spoofing: 2 * 86_400, key_guessing: 3600 } as const;
+const TTL_SECONDS = { velocity: 3 * 3600, geo_spread: 2 * 86_400, domain_spoofing: 2 * 86_400, key_guessing: 3600, distributed_key_guessing: 3600 } as const;
 
 /** The bucket name of a rule's slot for a subject (license id or network). */
 export function slotBucket(rule: WindowRule, subject: string, slotStart: number): string {
-  const prefix = rule === 'velocity' ? 'h' : rule === 'geo_spread' || rule === 'seat_sharing' ? 'g' : rule === 'domain_spoofing' ? 's' : 'm';
+  const prefix = rule === 'velocity' ? 'h' : rule === 'geo_spread' || rule === 'seat_sharing' ? 'g' : rule === 'domain_spoofing' ? 's' : rule === 'key_guessing' ? 'm' : 'k';
   return `${prefix}:${subject}:${slotStart}`;
 }
 
@@ -151,6 +168,14 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
       add(misses.counters, 'n');
       add(misses.counters, event.code === 'MALFORMED_KEY' ? 'mk' : 'nf');
       addDistinct(misses, 'd', DISTINCT_CAPS.networkIps, `i:${event.ip}`);
+      // The same miss, counted for the network's group (routed to the same partition).
+      const group = networkGroupOf(event.ip);
+      const sweep = touch({ rule: 'distributed_key_guessing', network: group, slotStart, bucket: slotBucket('distributed_key_guessing', group, slotStart) }, at, index);
+      add(sweep.counters, 'n');
+      add(sweep.counters, event.code === 'MALFORMED_KEY' ? 'mk' : 'nf');
+      addDistinct(sweep, 'wd', DISTINCT_CAPS.groupNetworks, `w:${network}`);
+      addDistinct(sweep, 'd', DISTINCT_CAPS.groupIps, `i:${event.ip}`);
+      addDistinct(sweep, 'ad', DISTINCT_CAPS.userAgents, `a:${event.userAgent === null || event.userAgent === '' ? '-' : event.userAgent.slice(0, USER_AGENT_CHARS)}`);
       return;
     }
     const licenseId = event.licenseId;
@@ -215,7 +240,7 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
 
 /** The license id or network a subject is about. */
 export function subjectKey(subject: WindowSubject): string {
-  return subject.rule === 'key_guessing' ? subject.network : subject.licenseId;
+  return 'network' in subject ? subject.network : subject.licenseId;
 }
 
 function add(counters: Map<string, number>, field: string): void {

@@ -7,6 +7,7 @@
  */
 import type { AbuseSignal, SignalEvidence, SignalSubject } from '../abuse/abuse-signal.js';
 import type { DetectionThresholds } from '../abuse/detection-thresholds.js';
+import { evaluateDistributedKeyGuessing } from '../abuse/evaluate-distributed-key-guessing.js';
 import { evaluateSpoofingWindow } from '../abuse/evaluate-domain-spoofing.js';
 import { evaluateGeoSpread } from '../abuse/evaluate-geo-spread.js';
 import { evaluateKeyGuessing } from '../abuse/evaluate-key-guessing.js';
@@ -15,7 +16,7 @@ import { evaluateVelocity } from '../abuse/evaluate-velocity.js';
 import { signalIdOf } from '../abuse/signal-id.js';
 import type { SignalVerdict } from '../abuse/signal-verdict.js';
 import type { CountedValue } from '../abuse/abuse-signal.js';
-import { COUNT_IPS_FROM_VALIDATIONS, DISTINCT_CAPS, slotBucket, WINDOW_GEOMETRY, type WindowRule } from './abuse-window-plan.js';
+import { COUNT_IPS_FROM_VALIDATIONS, DISTINCT_CAPS, isNetworkRule, slotBucket, WINDOW_GEOMETRY, type WindowRule } from './abuse-window-plan.js';
 
 /** One window of one subject: its rule, subject (license id or network) and start (its first slot's start). */
 export interface WindowRef {
@@ -37,7 +38,7 @@ export function windowSignalId(window: WindowRef): string {
 
 function signalSubjectOf(window: WindowRef): SignalSubject {
   // Seat sharing and geo spread share a license's buckets but are separate signals.
-  return window.rule === 'key_guessing' ? { type: 'network', network: window.subject } : { type: 'license', licenseId: window.subject };
+  return isNetworkRule(window.rule) ? { type: 'network', network: window.subject } : { type: 'license', licenseId: window.subject };
 }
 
 const NO_FIELDS: readonly number[] = [];
@@ -66,6 +67,9 @@ export function mayFlag(rule: WindowRule, a: readonly number[], b: readonly numb
       return (a[0] ?? 0) + (b[0] ?? 0) >= thresholds.spoofedRequestsPerDay;
     case 'key_guessing':
       return (a[0] ?? 0) + (b[0] ?? 0) >= thresholds.missesPerNetwork;
+    case 'distributed_key_guessing':
+      // A network in both slots counts twice here: an upper bound, the measure takes the union.
+      return (a[0] ?? 0) + (b[0] ?? 0) >= thresholds.missesPerNetworkGroup && (a[1] ?? 0) + (b[1] ?? 0) >= thresholds.networksPerGroup;
   }
 }
 
@@ -152,6 +156,21 @@ export function measureWindow(
       return {
         verdict: evaluateKeyGuessing({ misses }, thresholds),
         evidence: { topIps: top(ips), details: { misses, notFound: count('nf'), malformedKey: count('mk'), distinctIps: ips.size } },
+        firstSeen,
+      };
+    }
+    case 'distributed_key_guessing': {
+      const networks = mergeCounts(hashes, 'w:');
+      const ips = mergeCounts(hashes, 'i:');
+      const misses = count('n');
+      return {
+        verdict: evaluateDistributedKeyGuessing({ misses, networks: networks.size }, thresholds),
+        evidence: {
+          networks: top(networks, DISTINCT_CAPS.groupNetworks),
+          topIps: top(ips),
+          userAgents: top(mergeCounts(hashes, 'a:')),
+          details: { misses, networks: networks.size, notFound: count('nf'), malformedKey: count('mk'), distinctIps: ips.size, userAgents: mergeCounts(hashes, 'a:').size },
+        },
         firstSeen,
       };
     }

@@ -29,7 +29,7 @@ function reportCase(doc: AbuseCaseDocument): ReportCase {
 
 /** A stored signal as a report lists it, with the evidence its plain reason is made from. */
 export function reportSignalOf(doc: AbuseSignalDocument): ReportSignal {
-  const { countries, referrers, linkedCustomers, details } = doc.evidence;
+  const { countries, referrers, linkedCustomers, networks, userAgents, details } = doc.evidence;
   return {
     id: doc._id,
     kind: doc.kind,
@@ -44,6 +44,8 @@ export function reportSignalOf(doc: AbuseSignalDocument): ReportSignal {
       ...(countries ? { countries } : {}),
       ...(referrers ? { referrers: referrers.slice(0, 10) } : {}),
       ...(linkedCustomers ? { linkedCustomers: linkedCustomers.slice(0, 20) } : {}),
+      ...(networks ? { networks: networks.slice(0, 20) } : {}),
+      ...(userAgents ? { userAgents: userAgents.slice(0, 5) } : {}),
       ...(details ? { details } : {}),
     },
   };

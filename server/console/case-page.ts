@@ -114,8 +114,10 @@ function evidenceOf(signal: AbuseSignal, index: number): string {
   }
   const tables: string[] = [];
   if ((evidence.topIps ?? []).length > 0) {
-    tables.push(countedTable('Top networks', 'Network', networksOf(signal), 'No networks.'), countedTable('Top addresses', 'Address', evidence.topIps ?? [], 'No addresses.'));
+    // A sweep's networks are counted exactly in its evidence; otherwise they come from the top addresses.
+    tables.push(countedTable('Top networks', 'Network', evidence.networks ?? networksOf(signal), 'No networks.'), countedTable('Top addresses', 'Address', evidence.topIps ?? [], 'No addresses.'));
   }
+  if ((evidence.userAgents ?? []).length > 0) tables.push(countedTable('User agents', 'User-Agent', evidence.userAgents ?? [], 'No user agents.'));
   if ((evidence.referrers ?? []).length > 0) tables.push(countedTable('Top domains', 'Domain', evidence.referrers ?? [], 'No domains.'));
   if ((evidence.fingerprints ?? []).length > 0) tables.push(countedTable('Top devices', 'Device', evidence.fingerprints ?? [], 'No devices.'));
   const details = Object.entries(evidence.details ?? {});

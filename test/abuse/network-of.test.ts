@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 
-import { networkOf } from '../../lib/abuse/network-of.js';
+import { networkGroupOf, networkOf } from '../../lib/abuse/network-of.js';
 
 describe('networkOf', () => {
   it.each([
@@ -47,6 +47,33 @@ describe('networkOf', () => {
       fc.property(fc.ipV6(), (ip) => {
         const network = networkOf(ip);
         expect(network).toMatch(/\/(24|64)$/);
+      }),
+    );
+  });
+});
+
+describe('networkGroupOf', () => {
+  it.each([
+    ['IPv4: its /16', '45.83.64.7', '45.83.0.0/16'],
+    ['IPv4-mapped IPv6: the IPv4 /16', '::ffff:198.51.100.23', '198.51.0.0/16'],
+    ['IPv6: its /32', '2a00:1450:4001:81b::200e', '2a00:1450::/32'],
+    ['IPv6 loopback', '::1', '::/32'],
+    ['not an address: a group of its own', 'example.com', '?example.com'],
+  ])('%s', (_name, ip, group) => {
+    expect(networkGroupOf(ip)).toBe(group);
+  });
+
+  it('holds every network of its addresses: two addresses in one /24 or /64 are in one group', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (ip, third, last) => {
+        const [a, b] = ip.split('.');
+        expect(networkGroupOf(`${a}.${b}.${third}.${last}`)).toBe(networkGroupOf(ip));
+        expect(networkGroupOf(ip)).toBe(`${a}.${b}.0.0/16`);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.ipV6(), fc.ipV6(), (x, y) => {
+        if (networkOf(x) === networkOf(y)) expect(networkGroupOf(x)).toBe(networkGroupOf(y));
       }),
     );
   });

@@ -42,6 +42,20 @@ describe('describeSignal', () => {
       { kind: 'key_guessing', value: 80, threshold: 30, window: { start: hour.start, end: new Date(hour.start.getTime() + 600_000) }, evidence: { details: { distinctIps: 40 } } },
       '80 unknown or malformed keys tried in 10 minutes from 40 addresses (30 or more is unusual).',
     ],
+    [
+      {
+        kind: 'distributed_key_guessing',
+        value: 42,
+        threshold: 20,
+        window: { start: hour.start, end: new Date(hour.start.getTime() + 600_000) },
+        evidence: {
+          networks: [{ value: '45.83.1.0/24', count: 5 }, { value: '45.83.2.0/24', count: 4 }],
+          userAgents: [{ value: 'python-requests/2.31.0', count: 130 }],
+          details: { misses: 130, networks: 42 },
+        },
+      },
+      '130 unknown or malformed keys tried in 10 minutes from 42 networks of one provider block, a few each (45.83.1.0/24, 45.83.2.0/24 and 40 more) by "python-requests/2.31.0" (20 networks or more is a sweep).',
+    ],
     [{ kind: 'payment_dispute', value: 1, threshold: 1 }, 'The customer disputed a payment for this license with their bank.'],
     [
       { kind: 'seat_sharing', value: 12, threshold: 5, window: day, evidence: { topIps: [{ value: '203.0.113.9', count: 4 }] } },

@@ -257,19 +257,19 @@ describe('validation event: routing', () => {
   it.each([
     ['the license when there is one', validEvent, 'lic_01HZX3'],
     ['the license for a refusal that found one', { ...validEvent, code: 'REVOKED', ip: '2001:db8::1' }, 'lic_01HZX3'],
-    ['the IPv4 /24 for NOT_FOUND', notFound, '203.0.113.0/24'],
-    ['the IPv4 /24 for MALFORMED_KEY', malformed, '203.0.113.0/24'],
-    ['the IPv6 /64 for NOT_FOUND', { ...notFound, ip: '2001:db8:1:2:aaaa::7' }, '2001:db8:1:2::/64'],
-    ['the IPv4 /24 for an IPv4-mapped IPv6 client', { ...malformed, ip: '::ffff:198.51.100.23' }, '198.51.100.0/24'],
+    ['the IPv4 /16 for NOT_FOUND', notFound, '203.0.0.0/16'],
+    ['the IPv4 /16 for MALFORMED_KEY', malformed, '203.0.0.0/16'],
+    ['the IPv6 /32 for NOT_FOUND', { ...notFound, ip: '2001:db8:1:2:aaaa::7' }, '2001:db8::/32'],
+    ['the IPv4 /16 for an IPv4-mapped IPv6 client', { ...malformed, ip: '::ffff:198.51.100.23' }, '198.51.0.0/16'],
   ] as const)('routes by %s', (_name, event, key) => {
     expect(routingKeyOf(event)).toBe(key);
   });
 
-  it('puts every key guess of one network in one partition, whichever keys and addresses it tries', () => {
+  it('puts every key guess of one network group (/16) in one partition, whichever keys, /24s and addresses it tries', () => {
     const partitionsSeen = new Set<number>();
     for (let i = 0; i < 256; i += 1) {
       const digest = createHash('sha256').update(String(i)).digest('hex');
-      partitionsSeen.add(partitionOf(routingKeyOf({ ...notFound, keyDigest: digest, ip: `203.0.113.${i}` }), 16));
+      partitionsSeen.add(partitionOf(routingKeyOf({ ...notFound, keyDigest: digest, ip: `203.0.${(i * 7) % 256}.${i}` }), 16));
     }
     expect(partitionsSeen.size).toBe(1);
   });

@@ -4,7 +4,7 @@
  * whichever consumer of a partition takes each batch, and with batches delivered again after a
  * crash (whole, or overlapping the entries already applied). Checked on the real Lua scripts
  * against the test Redis, with every window rule (velocity, geo spread, domain spoofing, key
- * guessing, seat sharing) able to fire: thresholds are lowered so that a few hundred events cross them, and
+ * guessing, distributed key guessing, seat sharing) able to fire: thresholds are lowered so that a few hundred events cross them, and
  * one license is hot enough to pass the 100 validations from which a slot counts its IPs.
  */
 import fc from 'fast-check';
@@ -32,6 +32,8 @@ const THRESHOLDS: DetectionThresholds = {
   distinctIpsPerHour: 6,
   countriesPerDay: 5,
   missesPerNetwork: 8,
+  networksPerGroup: 6,
+  missesPerNetworkGroup: 10,
 };
 
 let fixture: KeywardFixture;
@@ -64,6 +66,9 @@ const missIp = fc.oneof(
   fc.integer({ min: 1, max: 9 }).map((host) => `2a00:1450:4001:81b::${host}`),
   countryIp,
 );
+/** A distributed sweep: one or two keys from each of many /24s of one /16. */
+const sweepIp = fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 254 })).map(([network, host]) => `45.83.${network}.${host}`);
+const userAgent = fc.constantFrom(null, 'python-requests/2.31.0', 'keyward-client/1.4.2 (node 20)', 'curl/8.5.0');
 const browser = fc.constantFrom(
   {},
   { domain: 'example.com', origin: 'https://www.example.com', referer: 'https://example.com/app' },
@@ -72,7 +77,15 @@ const browser = fc.constantFrom(
   { origin: 'http://localhost:3000' },
 );
 
-type EventSpec = { kind: 'hot' | 'open' | 'web' | 'seats' | 'miss'; offset: number; ip: string; fingerprint: string | null; headers: Partial<ValidationEvent>; malformed: boolean };
+type EventSpec = {
+  kind: 'hot' | 'open' | 'web' | 'seats' | 'miss' | 'sweep';
+  offset: number;
+  ip: string;
+  fingerprint: string | null;
+  headers: Partial<ValidationEvent>;
+  malformed: boolean;
+  userAgent: string | null;
+};
 
 const eventSpec = (kinds: readonly EventSpec['kind'][], from: number, to: number): fc.Arbitrary<EventSpec> =>
   fc
@@ -81,22 +94,26 @@ const eventSpec = (kinds: readonly EventSpec['kind'][], from: number, to: number
       offset: fc.integer({ min: from * 60_000, max: to * 60_000 }),
       ip: fc.oneof(countryIp, officeIp),
       missIp,
+      sweepIp,
+      userAgent,
       fingerprint: fc.option(fc.integer({ min: 0, max: 30 }).map((n) => `machine-${n}`), { nil: null }),
       headers: browser,
       malformed: fc.boolean(),
     })
-    .map(({ missIp: miss, ...spec }) => (spec.kind === 'miss' ? { ...spec, ip: miss } : spec));
+    .map(({ missIp: miss, sweepIp: sweep, ...spec }) => (spec.kind === 'miss' ? { ...spec, ip: miss } : spec.kind === 'sweep' ? { ...spec, ip: sweep } : spec));
 
 /**
  * A mixture: a burst on the hot key around the 09:30 slot boundary (often past 100 validations a
- * slot), a key sweep around 09:15 (across the 09:15 slot boundary), and background traffic of
- * every kind over the whole span.
+ * slot), a key sweep around 09:15 (across the 09:15 slot boundary), a sweep spread over the /24s
+ * of one /16 around 09:40 (across the 09:40 boundary), and background traffic of every kind over
+ * the whole span.
  */
 const mixture: fc.Arbitrary<EventSpec[]> = fc
   .tuple(
     fc.array(eventSpec(['hot'], 32, 48), { minLength: 60, maxLength: 230, size: 'max' }),
     fc.array(eventSpec(['miss'], 20, 32), { minLength: 0, maxLength: 40, size: 'max' }),
-    fc.array(eventSpec(['hot', 'open', 'web', 'seats', 'miss'], 0, 80), { minLength: 20, maxLength: 100, size: 'max' }),
+    fc.array(eventSpec(['sweep'], 36, 46), { minLength: 0, maxLength: 40, size: 'max' }),
+    fc.array(eventSpec(['hot', 'open', 'web', 'seats', 'miss', 'sweep'], 0, 80), { minLength: 20, maxLength: 100, size: 'max' }),
   )
   .map((parts) => parts.flat());
 
@@ -106,7 +123,7 @@ function eventsOf(specs: readonly EventSpec[]): ValidationEvent[] {
   return ordered.map((spec, i) => {
     const at = START + spec.offset + (i % 7 === 3 ? -90_000 : 0);
     const eid = `evt-${String(i).padStart(6, '0')}-0000000000000000`;
-    if (spec.kind === 'miss') return validationEvent(null, at, { ip: spec.ip, code: spec.malformed ? 'MALFORMED_KEY' : 'NOT_FOUND', eid });
+    if (spec.kind === 'miss' || spec.kind === 'sweep') return validationEvent(null, at, { ip: spec.ip, code: spec.malformed ? 'MALFORMED_KEY' : 'NOT_FOUND', eid, userAgent: spec.userAgent });
     if (spec.kind === 'seats') {
       // A 3-seat key: machines 0-2 hold its seats, the others are answered NOT_ACTIVATED.
       const seated = spec.fingerprint !== null && Number(spec.fingerprint.slice('machine-'.length)) < 3;
@@ -233,6 +250,6 @@ describe('abuse detection is independent of batch cuts, consumers and redeliveri
       },
     );
     // The property is only as strong as the rules it reached.
-    expect([...kinds].sort()).toEqual(['domain_spoofing', 'geo_spread', 'key_guessing', 'seat_sharing', 'velocity']);
+    expect([...kinds].sort()).toEqual(['distributed_key_guessing', 'domain_spoofing', 'geo_spread', 'key_guessing', 'seat_sharing', 'velocity']);
   }, 600_000);
 });

@@ -1,6 +1,6 @@
 /**
- * Invariant: a burst or sweep is caught wherever it falls on the clock. Velocity, geo spread and
- * key guessing use windows that start at every slot (half their length), so any burst no longer
+ * Invariant: a burst or sweep is caught wherever it falls on the clock. Velocity, geo spread,
+ * key guessing and distributed key guessing use windows that start at every slot (half their length), so any burst no longer
  * than a slot lies whole inside one window: its signal has the value it would have if the burst
  * sat in the middle of one fixed bucket, for any offset across the slot and hour boundaries and
  * any batch cuts. Real Redis, the real Lua script, real per-country addresses.
@@ -50,6 +50,9 @@ function burst(rule: WindowRule, subject: string, start: number, spanMs: number,
         return validationEvent(subject, at, { ip: ip.includes(':') ? ip : ip.replace(/\.\d+$/, `.${(i % 50) + 1}`) });
       case 'geo_spread':
         return validationEvent(subject, at, { ip });
+      case 'distributed_key_guessing':
+        // Two keys from each of 24 /24s of one /16.
+        return validationEvent(null, at, { ip: `45.83.${i % 24}.${(i % 7) + 1}`, code: i % 5 === 0 ? 'MALFORMED_KEY' : 'NOT_FOUND' });
       default:
         return validationEvent(null, at, { ip: `91.200.12.${(i % 20) + 1}`, code: i % 5 === 0 ? 'MALFORMED_KEY' : 'NOT_FOUND' });
     }
@@ -81,14 +84,16 @@ describe('windows that straddle a boundary', () => {
     ['velocity', 150, WINDOW_GEOMETRY.velocity.slotMs],
     ['geo_spread', 30, WINDOW_GEOMETRY.geo_spread.slotMs],
     ['key_guessing', 36, WINDOW_GEOMETRY.key_guessing.slotMs],
+    ['distributed_key_guessing', 48, WINDOW_GEOMETRY.distributed_key_guessing.slotMs],
   ] as const)('catch a %s burst of %d events whole, wherever it starts', async (rule, count, spanMs) => {
-    const subject = rule === 'key_guessing' ? 'network' : await issue();
+    const subject = rule === 'key_guessing' || rule === 'distributed_key_guessing' ? 'network' : await issue();
     // Just past the threshold: split in two halves by a fixed bucket, neither half would be.
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 2 * WINDOW_GEOMETRY[rule].slotMs }), fc.integer({ min: 1, max: 60 }), async (offset, size) => {
         const events = burst(rule, subject === 'network' ? subject : await issue(), DAY + 6 * 3_600_000 + offset, spanMs - 1, count);
         const value = await largestSignal(rule, events, size);
-        expect(value).toBe(rule === 'geo_spread' ? COUNTRY_IPS.length : count);
+        // Distributed key guessing counts the sweep's networks (24), the others its events.
+        expect(value).toBe(rule === 'geo_spread' ? COUNTRY_IPS.length : rule === 'distributed_key_guessing' ? 24 : count);
       }),
       { numRuns: rule === 'velocity' ? 6 : 10 },
     );

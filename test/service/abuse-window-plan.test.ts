@@ -57,7 +57,7 @@ describe('planWindows', () => {
     expect(hour).toMatchObject({ first: ms('2026-03-02T09:15:00Z'), last: ms('2026-03-02T09:15:00Z') - 249 });
   });
 
-  it('counts misses by network in 5-minute slots, and spoofed requests by license and day', () => {
+  it('counts misses by network and by network group in 5-minute slots, and spoofed requests by license and day', () => {
     const events = [
       validationEvent(null, '2026-03-02T09:09:59.999Z', { ip: '91.200.12.7', code: 'MALFORMED_KEY' }),
       validationEvent(null, '2026-03-02T09:10:00.000Z', { ip: '91.200.12.8' }),
@@ -68,9 +68,19 @@ describe('planWindows', () => {
     const plan = planWindows(streamEntries(events), facts, countries);
     expect(plan.subjects.filter((subject) => subject.rule !== 'velocity' && subject.rule !== 'geo_spread').map((subject) => subject.bucket)).toEqual([
       `m:91.200.12.0/24:${ms('2026-03-02T09:05:00Z')}`,
+      `k:91.200.0.0/16:${ms('2026-03-02T09:05:00Z')}`,
       `m:91.200.12.0/24:${ms('2026-03-02T09:10:00Z')}`,
+      `k:91.200.0.0/16:${ms('2026-03-02T09:10:00Z')}`,
       `m:2001:db8:1:2::/64:${ms('2026-03-02T09:10:00Z')}`,
+      `k:2001:db8::/32:${ms('2026-03-02T09:10:00Z')}`,
       `s:lic_web:${ms('2026-03-02T00:00:00Z')}`,
+    ]);
+    const group = plan.increments[plan.subjects.findIndex((subject) => subject.bucket === `k:91.200.0.0/16:${ms('2026-03-02T09:10:00Z')}`)]!;
+    expect([...group.counters]).toEqual([['n', 1], ['nf', 1]]);
+    expect(group.groups.map((g) => ('increments' in g ? [g.counter, [...g.increments]] : null))).toEqual([
+      ['wd', [['w:91.200.12.0/24', 1]]],
+      ['d', [['i:91.200.12.8', 1]]],
+      ['ad', [['a:toolkit/1.0', 1]]],
     ]);
     const spoof = plan.increments[plan.subjects.findIndex((subject) => subject.rule === 'domain_spoofing')]!;
     expect([...spoof.counters]).toEqual([['n', 1], ['o:ORIGIN_MISMATCH', 1]]);

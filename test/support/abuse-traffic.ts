@@ -17,6 +17,8 @@ export interface TrafficRequest {
   readonly origin?: string;
   /** Referer header. */
   readonly referer?: string;
+  /** User-Agent header. Default: fetch's own (`node`). */
+  readonly userAgent?: string;
 }
 
 /** Options for {@link sendValidations}. */
@@ -45,6 +47,7 @@ export async function sendValidations(baseUrl: string, requests: readonly Traffi
           'x-forwarded-for': request.ip,
           ...(request.origin === undefined ? {} : { origin: request.origin }),
           ...(request.referer === undefined ? {} : { referer: request.referer }),
+          ...(request.userAgent === undefined ? {} : { 'user-agent': request.userAgent }),
         },
         body: JSON.stringify({
           key: request.key,

@@ -29,7 +29,8 @@ describe('createAbuseDetector', () => {
       const at = Date.parse('2026-03-02T10:00:00Z');
       await detector!.process(0, streamEntries(Array.from({ length: 30 }, (_, i) => validationEvent(null, at + i, { ip: '91.200.12.7' }))));
       expect(reported.map((signal) => signal.kind)).toEqual(['trial_cycling', 'key_guessing']);
-      expect(await worker.context.redis.keys(`${worker.config.queuePrefix}:abuse:{0}:*`)).toHaveLength(2);
+      // The checkpoint, the network's slot and its network group's slot.
+      expect(await worker.context.redis.keys(`${worker.config.queuePrefix}:abuse:{0}:*`)).toHaveLength(3);
     } finally {
       const keys = await worker.context.redis.keys(`${worker.config.queuePrefix}:abuse:*`);
       if (keys.length > 0) await worker.context.redis.del(...keys);

@@ -2,8 +2,8 @@
  * Labelled realistic traffic, end to end: seeded random mixtures of legitimate licenses (heavy
  * enterprise keys behind a few NAT addresses, CI farms on dozens of cloud addresses, customers
  * behind one carrier NAT, travellers, IPv6 privacy addresses, licensed subdomains and ports,
- * local development, seats used as sold, typing mistakes) and abusers (shared, resold, spoofed,
- * guessing, seat-sharing keys), interleaved, posted to the real server over HTTP with real
+ * local development, seats used as sold, typing mistakes, deleted keys and old clients) and
+ * abusers (shared, resold, spoofed, guessing, distributed guessing, seat-sharing keys), interleaved, posted to the real server over HTTP with real
  * per-country addresses, consumed by the real worker with the default thresholds. Prints each
  * abuse kind's recall and the false-positive rate over legitimate licenses, and holds both.
  */
@@ -66,6 +66,8 @@ describe('labelled realistic traffic', () => {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     };
     const legit = (kind: string): Label => ({ kind, abuse: null });
+    /** Each distributed sweep's network group, and how many of its networks it used. */
+    const sweeps = new Map<string, number>();
 
     try {
       // Heavy enterprise keys: 900-1,400 validations an hour from 3 NAT addresses in 2-3 countries.
@@ -120,8 +122,16 @@ describe('labelled realistic traffic', () => {
         for (let m = 0; m < 3; m += 1) await activate(key, { fingerprint: `ws-${i}-${m}` }, ip('CA'));
         traffic.push(...Array.from({ length: 30 }, (_, n) => ({ key, ip: ip('CA'), fingerprint: `ws-${i}-${n % 3}` })), { key, ip: ip('CA'), fingerprint: `new-laptop-${i}` });
       }
-      // Typing mistakes and deleted keys: one or two misses from each of many networks.
-      for (const [, sample] of COUNTRY_IPS) traffic.push(...Array.from({ length: between(1, 2) }, () => ({ key: generateKey(), ip: sample })));
+      // Typing mistakes and deleted keys: one or two misses from each of many networks, by the real client.
+      const client = 'keyward-client/1.4.2 (node 20.19; linux)';
+      for (const [, sample] of COUNTRY_IPS) traffic.push(...Array.from({ length: between(1, 2) }, () => ({ key: generateKey(), ip: sample, userAgent: client })));
+      // A big carrier's /16: customers in 8-12 of its /24s mistype or run a deleted key, 1-3 times each.
+      for (let n = 0; n < between(8, 12); n += 1) {
+        traffic.push(...Array.from({ length: between(1, 3) }, () => ({ key: generateKey(), ip: `${ip('IN').split('.').slice(0, 2).join('.')}.${(n * 17) % 256}.${between(1, 254)}`, userAgent: client })));
+      }
+      // An old client with a deleted key behind an office NAT, retrying on every launch.
+      const deleted = generateKey();
+      traffic.push(...Array.from({ length: 12 }, () => ({ key: deleted, ip: ip('JP'), userAgent: 'keyward-client/0.9.1' })));
 
       // Abusers. Shared keys: 1,100-1,300 validations an hour from 60-100 addresses.
       for (let i = 0; i < 2; i += 1) {
@@ -149,6 +159,18 @@ describe('labelled realistic traffic', () => {
         const network = `45.83.${64 + i}`;
         labels.set(`${network}.0/24`, { kind: 'guessing', abuse: 'key_guessing' });
         traffic.push(...Array.from({ length: between(40, 60) }, (_, n) => ({ key: generateKey(), ip: `${network}.${(n % 30) + 1}` })));
+      }
+      // Distributed key guessing: 40-60 /24s of one /16 (and /64s of one IPv6 /32), 1-5 random keys each.
+      for (const [group, networkOf] of [
+        ['185.220.0.0/16', (n: number) => `185.220.${n * 3}.${between(1, 254)}`],
+        ['2a0e:97c0::/32', (n: number) => `2a0e:97c0:${(0x100 + n).toString(16)}:1::${between(1, 0xffff).toString(16)}`],
+      ] as const) {
+        labels.set(group, { kind: 'distributed guessing', abuse: 'distributed_key_guessing' });
+        const networks = between(40, 60);
+        sweeps.set(group, networks);
+        for (let n = 0; n < networks; n += 1) {
+          traffic.push(...Array.from({ length: between(1, 5) }, () => ({ key: generateKey(), ip: networkOf(n), userAgent: 'python-requests/2.31.0' })));
+        }
       }
       // Seat sharing: a 3-seat key on 8-10 machines.
       for (let i = 0; i < 2; i += 1) {
@@ -190,6 +212,14 @@ describe('labelled realistic traffic', () => {
       expect(falsePositives.length / legitimate).toBeLessThan(0.01);
       // Nothing flagged outside the labelled subjects (no background network of typos).
       expect(unlabelled).toEqual([]);
+      // A distributed sweep is one case, its networks in the evidence, not a case per /24.
+      for (const [group, networks] of sweeps) {
+        const found = signals.filter((signal) => signal.kind === 'distributed_key_guessing' && signal.subject.type === 'network' && signal.subject.network === group);
+        expect(Math.max(...found.map((signal) => signal.evidence.networks?.length ?? 0)), group).toBe(networks);
+        expect(found.every((signal) => signal.evidence.userAgents?.[0]?.value === 'python-requests/2.31.0')).toBe(true);
+      }
+      const cases = await db.collection<{ subject: AbuseSignal['subject']; timeline: { kind: string }[] }>('abuse_cases').find({ 'timeline.kind': 'distributed_key_guessing' }).toArray();
+      expect(cases.map(({ subject }) => (subject.type === 'network' ? subject.network : subject.licenseId)).sort()).toEqual([...sweeps.keys()].sort());
     } finally {
       await worker.stop();
       const redis = new Redis(server.config.redisUrl);
