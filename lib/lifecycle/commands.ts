@@ -64,6 +64,13 @@ export interface ChangePlanCommand extends Base<'change_plan'> {
    * the end of the period it was made in however late its event arrives.
    */
   readonly effectiveAt?: Date;
+  /**
+   * On the license's own plan, keep its seats instead of taking the plan's: the same plan is
+   * then `SAME_PLAN` (or cancels a pending change), as it was before seats could differ from the
+   * plan. The admin API sets it: a per-seat license's seats follow its subscription's quantity.
+   * Default false (billing passes the seats it wants in `plan`).
+   */
+  readonly keepSeats?: boolean;
 }
 
 /** Apply a pending downgrade once its time has come (scheduled). */

@@ -49,7 +49,7 @@ export function changePlan(license: License, command: ChangePlanCommand, now: Da
   if (license.status === 'revoked') return refuse('LICENSE_REVOKED', 'The license is revoked.');
   if (license.status === 'expired') return refuse('LICENSE_EXPIRED', 'The license has expired; renew it first.');
   const { plan } = command;
-  const seatsOnly = plan.id === license.planId && plan.limits.maxActivations !== license.limits.maxActivations;
+  const seatsOnly = plan.id === license.planId && command.keepSeats !== true && plan.limits.maxActivations !== license.limits.maxActivations;
   if (plan.id === license.planId && !seatsOnly) {
     if (license.pendingChange === null) return refuse('SAME_PLAN', `The license is already on plan "${plan.id}".`);
     return transition(license, { pendingChange: null }, 'change_plan', command.cause, now, {

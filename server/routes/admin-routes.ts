@@ -194,6 +194,7 @@ export function addAdminRoutes(router: Router, options: AdminRoutesOptions): voi
     return {
       type: 'change_plan',
       plan,
+      keepSeats: true,
       ...(body.freeActivationIds === undefined ? {} : { freeActivationIds: body.freeActivationIds }),
       cause: causeOf(ctx),
     };

@@ -52,6 +52,15 @@ const seatChange = (planId: string, seats: number, extra: Partial<Extract<Licens
 });
 
 describe('seat changes on one plan', () => {
+  it("keeps the license's seats on its own plan when asked to (the admin API): SAME_PLAN, or cancels a pending change", () => {
+    const seven = licenseWith('seats', 7, 2);
+    const same = applyCommand(seven, { type: 'change_plan', plan: plan('seats'), keepSeats: true }, MID);
+    expect(same.ok ? null : same.refusal.code).toBe('SAME_PLAN');
+    const reduced = ok(applyCommand(seven, seatChange('seats', 4), MID));
+    const cancelled = ok(applyCommand(reduced, { type: 'change_plan', plan: plan('seats'), keepSeats: true }, MID));
+    expect(cancelled).toMatchObject({ limits: { maxActivations: 7 }, pendingChange: null });
+  });
+
   it('more seats apply now, and drop a pending reduction', () => {
     const reduced = ok(applyCommand(licenseWith('seats', 7, 2), seatChange('seats', 4), MID));
     expect(reduced).toMatchObject({ limits: { maxActivations: 7 }, pendingChange: { planId: 'seats', limits: { maxActivations: 4 }, effectiveAt: PERIOD_END } });
