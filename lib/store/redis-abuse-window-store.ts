@@ -243,52 +243,66 @@ for r = 4, #ARGV do
   end
   i = i + reads + 1
   local slotMs = tonumber(t[i])
-  local previous, nextSlot = '', ''
-  if slotMs then
-    -- The bucket name ends with its slot start; its neighbours' names differ only there.
+  local slotted = slotMs ~= nil
+  -- The bucket name ends with its slot start; its neighbours' names differ only there (built
+  -- only when a batch creates the bucket or comes late into it: most batches need neither).
+  local function neighbour(by)
     local stem, start = string.match(t[1], '^(.*:)(%-?%d+)$')
-    previous = string.format('%s%.0f', stem, tonumber(start) - slotMs)
-    nextSlot = string.format('%s%.0f', stem, tonumber(start) + slotMs)
+    return base .. string.format('%s%.0f', stem, tonumber(start) + by * slotMs)
   end
-  if previous ~= '' then
-    if apply and created then
-      -- A new slot learns its neighbours once: a copy of the previous slot's read fields (as
-      -- '<field'), and whether the next slot exists ('x'); the previous slot learns of it.
-      local values = redis.call('HMGET', base .. previous, unpack(readFields))
+  if apply and created then
+    -- A new bucket holds only what this batch wrote: its other read fields are 0, and what it
+    -- learns of its neighbours is known here, so one HSET writes it all and nothing is read back.
+    -- It learns them once: a copy of the previous slot's read fields (as '<field'), and whether
+    -- the next slot exists ('x'); the previous slot learns of it.
+    local sets = {'f', first}
+    local copied, successor = {}, 0
+    if slotted then
+      local previous = neighbour(-1)
+      local values = redis.call('HMGET', previous, unpack(readFields))
       if values[1] then
-        local copy = {}
         for r = 1, reads do
-          copy[#copy + 1] = '<' .. readFields[r]
-          copy[#copy + 1] = values[r] or '0'
+          copied[r] = tonumber(values[r] or '0')
+          sets[#sets + 1] = '<' .. readFields[r]
+          sets[#sets + 1] = values[r] or '0'
         end
-        redis.call('HSET', key, unpack(copy))
-        redis.call('HSET', base .. previous, 'x', 1)
+        redis.call('HSET', previous, 'x', 1)
       end
-      if redis.call('EXISTS', base .. nextSlot) == 1 then redis.call('HSET', key, 'x', 1) end
+      if redis.call('EXISTS', neighbour(1)) == 1 then
+        successor = 1
+        sets[#sets + 1] = 'x'
+        sets[#sets + 1] = 1
+      end
     end
-    missing[#missing + 1] = 'x'
-    at[#at + 1] = reads + 1
-    for r = 1, reads do
-      missing[#missing + 1] = '<' .. readFields[r]
-      at[#at + 1] = reads + 1 + r
+    redis.call('HSET', key, unpack(sets))
+    redis.call('EXPIRE', key, ttl)
+    for m = 1, #missing do row[at[m]] = 0 end
+    if slotted then
+      row[reads + 1] = successor
+      for r = 1, reads do row[reads + 1 + r] = copied[r] or 0 end
+    end
+  else
+    if slotted then
+      missing[#missing + 1] = 'x'
+      at[#at + 1] = reads + 1
+      for r = 1, reads do
+        missing[#missing + 1] = '<' .. readFields[r]
+        at[#at + 1] = reads + 1 + r
+      end
+    end
+    if #missing > 0 then
+      local values = redis.call('HMGET', key, unpack(missing))
+      for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
     end
   end
-  if #missing > 0 then
-    local values = redis.call('HMGET', key, unpack(missing))
-    for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
-  end
-  if previous ~= '' and apply and row[reads + 1] == 1 then
+  if slotted and apply and row[reads + 1] == 1 then
     -- An entry late in a slot whose next slot exists: keep the next slot's copy current.
     local copy = {}
     for r = 1, reads do
       copy[#copy + 1] = '<' .. readFields[r]
       copy[#copy + 1] = row[r]
     end
-    redis.call('HSET', base .. nextSlot, unpack(copy))
-  end
-  if apply and created then
-    redis.call('HSET', key, 'f', first)
-    redis.call('EXPIRE', key, ttl)
+    redis.call('HSET', neighbour(1), unpack(copy))
   end
   out[#out + 1] = row
 end
