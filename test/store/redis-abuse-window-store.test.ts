@@ -35,6 +35,24 @@ function ips(count: number, from = 0): BucketIncrement {
 }
 
 describe('RedisAbuseWindowStore', () => {
+  it('stores any field value a client can send: quotes, backslashes, NUL, CJK, emoji; a unit separator as ?, a lone surrogate as U+FFFD', async () => {
+    const agents = ['say "hi"\\', 'nul\u0000byte', '漢字 ✓ 🚀', 'a\x1fb', 'lone \uD800 high', 'lone \uDC00 low'];
+    const increment: BucketIncrement = {
+      bucket: 'k:198.51:0',
+      ttlSeconds: 600,
+      first: T,
+      last: T,
+      counters: new Map([['n', agents.length]]),
+      groups: [{ counter: 'ad', cap: 20, increments: new Map(agents.map((agent) => [`a:${agent}`, 1])) }],
+      read: ['n', 'ad'],
+    };
+    expect(await store.apply(3, '1-0', '1-5', [increment])).toEqual({ status: 'applied', values: [{ fields: [6, 6] }] });
+    const [hash] = await store.readBuckets(3, ['k:198.51:0']);
+    const stored = Object.keys(hash!).filter((field) => field.startsWith('a:')).sort();
+    expect(stored).toEqual(['a:say "hi"\\', 'a:nul\u0000byte', 'a:漢字 ✓ 🚀', 'a:a?b', 'a:lone \uFFFD high', 'a:lone \uFFFD low'].sort());
+    expect(hash!['f']).toBe(String(T));
+  });
+
   it('keeps its keys under the partition hash tag, with a TTL set at creation and the first event time', async () => {
     expect(await store.apply(7, '1-0', '1-3', [ips(3)])).toEqual({ status: 'applied', values: [{ fields: [3, 3] }] });
     const key = `${keyPrefix}:abuse:{7}:h:lic_1:0`;
