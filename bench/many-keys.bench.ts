@@ -15,7 +15,7 @@
  * The server runs in this process on embedded Redis and MongoDB-wire; load comes from children
  * (autocannon, vegeta) at a lower CPU priority.
  */
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
@@ -177,11 +177,16 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
     const halfRate = Math.max(1, Math.round(miss.requestsPerSecond / 2));
     const halfBodies = coldBodies(halfRate * durationSeconds + 1);
     const halfBefore = cache.stats();
+    // The server runs in this process: its event-loop delay during the run shows how much of the
+    // tail is this process's own stalls (garbage collection of the bench's key lists included).
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const atHalf = await runConstantRate({ url, body: halfBodies[0] as string, bodies: halfBodies, rate: halfRate, durationSeconds, maxConnections: connections });
+    loopDelay.disable();
     const halfAfter = cache.stats();
     const halfHits = halfAfter.hits - halfBefore.hits;
     const halfHitRate = halfHits / Math.max(1, halfHits + halfAfter.misses - halfBefore.misses);
-    log('  cache-miss at half rate done');
+    log(`  cache-miss at half rate: p99 ${atHalf.p99Ms} ms; server event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
 
     const draw = zipfSampler(count, 1);
     const zipfBodies = Array.from({ length: perRun }, () => body(keys[draw()] as string));
