@@ -130,6 +130,12 @@ local function compare(a, b)
   return 0
 end
 local base, firstId, lastId = ARGV[1], ARGV[2], ARGV[3]
+-- A slot bucket's name ends with its slot start; its neighbours' names differ only there (built
+-- only when a batch creates the bucket or comes late into it: most batches need neither).
+local function neighbour(name, slotMs, by)
+  local stem, start = string.match(name, '^(.*:)(%-?%d+)$')
+  return base .. string.format('%s%.0f', stem, tonumber(start) + by * slotMs)
+end
 local checkpoint = redis.call('GET', KEYS[1])
 local apply = true
 if checkpoint then
@@ -193,7 +199,7 @@ for r = 4, #ARGV do
       end
     elseif apply then
       local added = {}
-      local prefix = string.match(t[i] or '', '^[^:]*:') or ''
+      local firstField = t[i] or ''
       for v = 1, values do
         local by = tonumber(t[i + 1])
         if redis.call('HINCRBY', key, t[i], by) == by then
@@ -209,6 +215,7 @@ for r = 4, #ARGV do
       if crossing then
         -- Crossing countFrom in this batch: count the group's values once; increments from now on.
         total = 0
+        local prefix = string.match(firstField, '^[^:]*:') or ''
         for _, field in ipairs(redis.call('HKEYS', key)) do
           if string.sub(field, 1, #prefix) == prefix then total = total + 1 end
         end
@@ -244,12 +251,6 @@ for r = 4, #ARGV do
   i = i + reads + 1
   local slotMs = tonumber(t[i])
   local slotted = slotMs ~= nil
-  -- The bucket name ends with its slot start; its neighbours' names differ only there (built
-  -- only when a batch creates the bucket or comes late into it: most batches need neither).
-  local function neighbour(by)
-    local stem, start = string.match(t[1], '^(.*:)(%-?%d+)$')
-    return base .. string.format('%s%.0f', stem, tonumber(start) + by * slotMs)
-  end
   if apply and created then
     -- A new bucket holds only what this batch wrote: its other read fields are 0, and what it
     -- learns of its neighbours is known here, so one HSET writes it all and nothing is read back.
@@ -258,7 +259,7 @@ for r = 4, #ARGV do
     local sets = {'f', first}
     local copied, successor = {}, 0
     if slotted then
-      local previous = neighbour(-1)
+      local previous = neighbour(t[1], slotMs, -1)
       local values = redis.call('HMGET', previous, unpack(readFields))
       if values[1] then
         for r = 1, reads do
@@ -268,7 +269,7 @@ for r = 4, #ARGV do
         end
         redis.call('HSET', previous, 'x', 1)
       end
-      if redis.call('EXISTS', neighbour(1)) == 1 then
+      if redis.call('EXISTS', neighbour(t[1], slotMs, 1)) == 1 then
         successor = 1
         sets[#sets + 1] = 'x'
         sets[#sets + 1] = 1
@@ -302,7 +303,7 @@ for r = 4, #ARGV do
       copy[#copy + 1] = '<' .. readFields[r]
       copy[#copy + 1] = row[r]
     end
-    redis.call('HSET', neighbour(1), unpack(copy))
+    redis.call('HSET', neighbour(t[1], slotMs, 1), unpack(copy))
   end
   out[#out + 1] = row
 end
