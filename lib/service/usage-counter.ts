@@ -25,7 +25,8 @@ export interface UsageCounterOptions {
 }
 
 interface Counter {
-  month: string;
+  readonly licenseId: string;
+  readonly month: string;
   /** Total from the store at the last sync. */
   known: number;
   /** Counted here since. */
@@ -41,7 +42,18 @@ export function usageMonth(now: Date): string {
 
 /** In-process quota counter with background sync. */
 export class UsageCounter {
-  readonly #counters = new Map<string, Counter>();
+  /**
+   * This month's counters by license. A new month starts an empty map: last month's counters
+   * with counts to push are still in `#due`, so nothing is lost, and nothing is scanned.
+   */
+  #counters = new Map<string, Counter>();
+  #month = '';
+  /**
+   * The counters the next sync visits (counts to push, or a total worth refreshing). A sync
+   * visits only these: scanning every license validated this month each second stalled the
+   * server's event loop when most validations are of different keys.
+   */
+  #due = new Set<Counter>();
   readonly #store: UsageStore | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -63,19 +75,21 @@ export class UsageCounter {
   /** Validations counted for the license this month, before the current one. */
   current(licenseId: string, now: Date): number {
     const counter = this.#counterFor(licenseId, usageMonth(now));
-    counter.touched = true;
+    this.#touch(counter);
     return counter.known + counter.pending;
   }
 
   /** Counts one validation. */
   increment(licenseId: string, now: Date): void {
-    this.#counterFor(licenseId, usageMonth(now)).pending++;
+    const counter = this.#counterFor(licenseId, usageMonth(now));
+    counter.pending++;
+    if (this.#store) this.#due.add(counter);
   }
 
   /** Total for a month: the store's count plus what is pending here. */
   async total(licenseId: string, month: string): Promise<number> {
-    const local = this.#counters.get(licenseId);
-    const pending = local?.month === month ? local.pending : 0;
+    const local = month === this.#month ? this.#counters.get(licenseId) : undefined;
+    const pending = local?.pending ?? 0;
     if (!this.#store) return (local?.month === month ? local.known : 0) + pending;
     return (await this.#store.get(licenseId, month)) + pending;
   }
@@ -97,10 +111,11 @@ export class UsageCounter {
   async #syncOnce(): Promise<void> {
     const store = this.#store;
     if (!store) return;
-    const due = [...this.#counters].filter(([, counter]) => counter.pending > 0 || counter.touched);
+    const due = [...this.#due];
+    this.#due = new Set();
     await Promise.all(
-      due.map(async ([licenseId, counter]) => {
-        const { month, pending } = counter;
+      due.map(async (counter) => {
+        const { licenseId, month, pending } = counter;
         counter.touched = false;
         try {
           // Adding 0 reads the total: one command either way.
@@ -108,27 +123,43 @@ export class UsageCounter {
           counter.pending -= pending; // counts made while the call was in flight stay pending
           counter.known = total;
         } catch (error) {
-          counter.touched = true;
+          this.#touch(counter);
           this.#onError(error);
         }
       }),
     );
   }
 
+  /** Marks a counter's total as worth refreshing at the next sync. */
+  #touch(counter: Counter): void {
+    counter.touched = true;
+    if (this.#store) this.#due.add(counter);
+  }
+
   #counterFor(licenseId: string, month: string): Counter {
+    if (month > this.#month) {
+      // A month that ends leaves its counters to the syncs that push what they hold.
+      this.#month = month;
+      this.#counters = new Map();
+    } else if (month < this.#month) {
+      // A clock that steps back over a month's start: counted, and pushed, in its own month.
+      const late: Counter = { licenseId, month, known: 0, pending: 0, touched: false };
+      this.#touch(late);
+      return late;
+    }
     let counter = this.#counters.get(licenseId);
-    if (!counter || counter.month !== month) {
-      if (counter && counter.pending > 0) void this.#store?.add(licenseId, counter.month, counter.pending).catch(this.#onError);
-      counter = { month, known: 0, pending: 0, touched: true };
+    if (!counter) {
+      counter = { licenseId, month, known: 0, pending: 0, touched: false };
       this.#counters.set(licenseId, counter);
-      this.#refresh(licenseId, counter);
+      this.#touch(counter);
+      this.#refresh(counter);
     }
     return counter;
   }
 
   /** Loads the store's total for a counter seen for the first time, without waiting for it. */
-  #refresh(licenseId: string, counter: Counter): void {
-    this.#store?.get(licenseId, counter.month).then(
+  #refresh(counter: Counter): void {
+    this.#store?.get(counter.licenseId, counter.month).then(
       (total) => {
         counter.known = Math.max(counter.known, total);
       },

@@ -62,8 +62,10 @@ export interface RateLimitsOptions {
 }
 
 interface Counter {
-  /** Window number (epoch seconds / duration). */
-  window: number;
+  /** The IP or key digest counted. */
+  readonly id: string;
+  /** Window number (epoch ms / duration). */
+  readonly window: number;
   /** Global total at the last sync, this process's synced counts included. */
   known: number;
   /** Counted here since the last sync. */
@@ -85,9 +87,18 @@ function checkRule(rule: RateLimitRule | undefined, field: string, fallback: Req
   return { points, durationMs: durationSeconds * 1000 };
 }
 
-/** One family of counters (per IP, or per key). */
+/**
+ * One family of counters (per IP, or per key). Only the current window's counters are kept by
+ * id; a counter with counts not yet pushed is also in `#unsent` until a sync pushes them, even
+ * after its window has passed. So a sync visits only the counters it has to push, and a window
+ * that ends is forgotten at once, not found by scanning every counter: with one request per key
+ * (client software validating at launch) the key family holds every key of the last minute,
+ * and a scan of them all every sync stalled the server's event loop.
+ */
 class WindowCounters {
-  readonly #counters = new Map<string, Counter>();
+  #window = Number.NEGATIVE_INFINITY;
+  #counters = new Map<string, Counter>();
+  #unsent = new Set<Counter>();
 
   constructor(
     readonly rule: Rule,
@@ -96,29 +107,37 @@ class WindowCounters {
 
   consume(id: string, now: number): RateLimitVerdict {
     const window = Math.floor(now / this.rule.durationMs);
+    if (window > this.#window) {
+      this.#window = window;
+      this.#counters = new Map();
+    }
+    // A clock that steps back counts in the window already open.
+    const current = this.#window;
     let counter = this.#counters.get(id);
-    if (!counter || counter.window !== window) {
-      counter = { window, known: 0, pending: 0 };
+    if (!counter) {
+      counter = { id, window: current, known: 0, pending: 0 };
       this.#counters.set(id, counter);
     }
     const used = counter.known + counter.pending;
     if (used >= this.rule.points) {
-      const windowEnd = (window + 1) * this.rule.durationMs;
+      const windowEnd = (current + 1) * this.rule.durationMs;
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - now) / 1000)) };
     }
     counter.pending++;
+    this.#unsent.add(counter);
     return { allowed: true, remaining: this.rule.points - used - 1 };
   }
 
-  /** Counters with counts to push; finished windows are forgotten. */
-  due(now: number): Array<[string, Counter]> {
-    const current = Math.floor(now / this.rule.durationMs);
-    const due: Array<[string, Counter]> = [];
-    for (const [id, counter] of this.#counters) {
-      if (counter.window < current && counter.pending === 0) this.#counters.delete(id);
-      else if (counter.pending > 0) due.push([id, counter]);
-    }
-    return due;
+  /** Takes the counters with counts to push; those not pushed must be handed back with {@link keep}. */
+  takeUnsent(): Counter[] {
+    const unsent = [...this.#unsent];
+    this.#unsent = new Set();
+    return unsent;
+  }
+
+  /** Hands back a counter whose counts a sync could not push. */
+  keep(counter: Counter): void {
+    if (counter.pending > 0) this.#unsent.add(counter);
   }
 
   redisKey(id: string, window: number): string {
@@ -186,9 +205,8 @@ export class RateLimits {
   }
 
   async #syncOnce(): Promise<void> {
-    const now = this.#now();
     const batch = [this.#perIp, this.#perKey].flatMap((family) =>
-      family.due(now).map(([id, counter]) => ({ family, counter, key: family.redisKey(id, counter.window), sent: counter.pending, window: counter.window })),
+      family.takeUnsent().map((counter) => ({ family, counter, key: family.redisKey(counter.id, counter.window), sent: counter.pending })),
     );
     if (batch.length === 0) return;
     const pipeline = this.#redis.pipeline();
@@ -196,20 +214,24 @@ export class RateLimits {
       pipeline.incrby(item.key, item.sent);
       pipeline.pexpire(item.key, item.family.rule.durationMs + 5_000);
     }
+    let results: [Error | null, unknown][];
     try {
-      const results = (await pipeline.exec()) ?? [];
-      batch.forEach((item, index) => {
-        const [error, total] = results[index * 2] ?? [new Error('no reply'), null];
-        if (error) {
-          this.#onError(error);
-          return;
-        }
-        // Counts made while the pipeline was in flight stay pending for the next sync.
-        item.counter.pending -= item.sent;
-        if (item.counter.window === item.window) item.counter.known = Number(total);
-      });
+      results = (await pipeline.exec()) ?? [];
     } catch (error) {
+      for (const item of batch) item.family.keep(item.counter);
       this.#onError(error);
+      return;
     }
+    batch.forEach((item, index) => {
+      const [error, total] = results[index * 2] ?? [new Error('no reply'), null];
+      if (error) {
+        item.family.keep(item.counter);
+        this.#onError(error);
+        return;
+      }
+      // Counts made while the pipeline was in flight stay pending (and unsent) for the next sync.
+      item.counter.pending -= item.sent;
+      item.counter.known = Number(total);
+    });
   }
 }

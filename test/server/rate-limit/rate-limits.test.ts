@@ -83,6 +83,49 @@ describe('RateLimits: limits', () => {
     expect(Number(await redis.get(`${keyPrefix}:key:k:${Math.floor(Date.parse('2026-11-28T12:00:10Z') / 60_000)}`))).toBe(4);
   });
 
+  it('pushes the counts of a window that ended before its sync to that window, and the new window counts afresh', async () => {
+    const redis = await connection();
+    const keyPrefix = uniqueName('rl');
+    let now = Date.parse('2026-11-28T12:00:58Z');
+    const limits = limitsFor(redis, { keyPrefix, perKey: { points: 10 }, now: () => now });
+    for (let i = 0; i < 3; i++) limits.consumeKey('k');
+    now = Date.parse('2026-11-28T12:01:02Z');
+    for (let i = 0; i < 2; i++) limits.consumeKey('k');
+    await limits.sync();
+    const minute = Math.floor(Date.parse('2026-11-28T12:00:58Z') / 60_000);
+    expect(Number(await redis.get(`${keyPrefix}:key:k:${minute}`))).toBe(3);
+    expect(Number(await redis.get(`${keyPrefix}:key:k:${minute + 1}`))).toBe(2);
+    // Nothing is pushed twice.
+    await limits.sync();
+    expect(Number(await redis.get(`${keyPrefix}:key:k:${minute}`))).toBe(3);
+    expect(limits.consumeKey('k')).toEqual({ allowed: true, remaining: 7 });
+  });
+
+  it('pushes every count exactly once, whatever the requests made while a sync is in flight', async () => {
+    const redis = await connection();
+    const keyPrefix = uniqueName('rl');
+    const limits = limitsFor(redis, { keyPrefix, perIp: { points: 1_000_000 } });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('203.0.113.1', '203.0.113.2', '203.0.113.3'), fc.integer({ min: 0, max: 20 }), fc.boolean()), { maxLength: 30 }), async (steps) => {
+        const before = Object.fromEntries(await Promise.all(['203.0.113.1', '203.0.113.2', '203.0.113.3'].map(async (ip) => [ip, Number((await redis.get(`${keyPrefix}:ip:${ip}:${Math.floor(Date.parse('2026-11-28T12:00:10Z') / 60_000)}`)) ?? 0)])));
+        const counted: Record<string, number> = { '203.0.113.1': 0, '203.0.113.2': 0, '203.0.113.3': 0 };
+        const syncs: Promise<void>[] = [];
+        for (const [ip, requests, syncNow] of steps) {
+          for (let i = 0; i < requests; i++) limits.consumeIp(ip);
+          counted[ip]! += requests;
+          if (syncNow) syncs.push(limits.sync());
+        }
+        await Promise.all(syncs);
+        await limits.sync();
+        for (const ip of Object.keys(counted)) {
+          const total = Number((await redis.get(`${keyPrefix}:ip:${ip}:${Math.floor(Date.parse('2026-11-28T12:00:10Z') / 60_000)}`)) ?? 0);
+          expect(total - before[ip]!).toBe(counted[ip]);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('writes Redis once per sync, not once per request', async () => {
     const redis = await connection();
     const limits = limitsFor(redis, { perIp: { points: 10_000 } });
