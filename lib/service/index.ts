@@ -21,7 +21,7 @@ export {
 } from './validation-service.js';
 export { LicenseCache, type LicenseCacheOptions } from './license-cache.js';
 export { CoalescedLoader, type CoalescedLoaderOptions } from './coalesced-loader.js';
-export { UsageCounter, usageMonth, type UsageStore, type UsageCounterOptions } from './usage-counter.js';
+export { UsageCounter, usageMonth, type UsageStore, type UsageCounterOptions, type UsageSubject, type UsageAddition } from './usage-counter.js';
 export { TokenSigner, type TokenSignerOptions } from './token-signer.js';
 export type { InvalidationBus } from './invalidation-bus.js';
 export { MongoLicenseStore, type MongoLicenseStoreOptions } from '../store/mongo-license-store.js';

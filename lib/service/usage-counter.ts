@@ -12,6 +12,24 @@ export interface UsageStore {
   add(licenseId: string, month: string, count: number): Promise<number>;
   /** Current total. */
   get(licenseId: string, month: string): Promise<number>;
+  /**
+   * Optional, for a store with round trips: adds to many counters at once (one round trip),
+   * each answered with its new total or with the error that refused it.
+   */
+  addMany?(items: readonly UsageAddition[]): Promise<(number | Error)[]>;
+  /** Optional, for a store with round trips: many totals at once. */
+  getMany?(items: readonly UsageSubject[]): Promise<number[]>;
+}
+
+/** A license's counter for a month (`YYYY-MM`). */
+export interface UsageSubject {
+  readonly licenseId: string;
+  readonly month: string;
+}
+
+/** A count to add to a license's counter for a month. */
+export interface UsageAddition extends UsageSubject {
+  readonly count: number;
 }
 
 /** Options for {@link UsageCounter}. */
@@ -54,6 +72,8 @@ export class UsageCounter {
    * server's event loop when most validations are of different keys.
    */
   #due = new Set<Counter>();
+  /** Counters seen for the first time in this event-loop round, whose totals are loaded together. */
+  #unloaded: Counter[] = [];
   readonly #store: UsageStore | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -113,19 +133,40 @@ export class UsageCounter {
     if (!store) return;
     const due = [...this.#due];
     this.#due = new Set();
+    if (due.length === 0) return;
+    // Adding 0 reads the total: one command either way.
+    const sent = due.map((counter) => {
+      counter.touched = false;
+      return counter.pending;
+    });
+    const settle = (counter: Counter, index: number, result: number | Error): void => {
+      if (result instanceof Error) {
+        this.#touch(counter);
+        this.#onError(result);
+        return;
+      }
+      counter.pending -= sent[index]!; // counts made while the call was in flight stay pending
+      counter.known = result;
+    };
+    if (store.addMany) {
+      let results: (number | Error)[];
+      try {
+        results = await store.addMany(due.map((counter, index) => ({ licenseId: counter.licenseId, month: counter.month, count: sent[index]! })));
+      } catch (error) {
+        results = due.map(() => (error instanceof Error ? error : new Error(String(error))));
+      }
+      due.forEach((counter, index) => settle(counter, index, results[index] ?? new Error('no reply')));
+      return;
+    }
     await Promise.all(
-      due.map(async (counter) => {
-        const { licenseId, month, pending } = counter;
-        counter.touched = false;
+      due.map(async (counter, index) => {
+        let result: number | Error;
         try {
-          // Adding 0 reads the total: one command either way.
-          const total = await store.add(licenseId, month, pending);
-          counter.pending -= pending; // counts made while the call was in flight stay pending
-          counter.known = total;
+          result = await store.add(counter.licenseId, counter.month, sent[index]!);
         } catch (error) {
-          this.#touch(counter);
-          this.#onError(error);
+          result = error instanceof Error ? error : new Error(String(error));
         }
+        settle(counter, index, result);
       }),
     );
   }
@@ -157,13 +198,38 @@ export class UsageCounter {
     return counter;
   }
 
-  /** Loads the store's total for a counter seen for the first time, without waiting for it. */
+  /**
+   * Loads the store's total for a counter seen for the first time, without waiting for it; the
+   * counters first seen in one event-loop round are loaded in one call when the store can.
+   */
   #refresh(counter: Counter): void {
-    this.#store?.get(counter.licenseId, counter.month).then(
-      (total) => {
-        counter.known = Math.max(counter.known, total);
-      },
-      (error: unknown) => this.#onError(error),
-    );
+    if (!this.#store) return;
+    this.#unloaded.push(counter);
+    if (this.#unloaded.length === 1) setImmediate(() => this.#loadUnloaded());
+  }
+
+  #loadUnloaded(): void {
+    const store = this.#store;
+    const counters = this.#unloaded;
+    this.#unloaded = [];
+    if (!store || counters.length === 0) return;
+    const learn = (counter: Counter, total: number): void => {
+      counter.known = Math.max(counter.known, total);
+    };
+    // Through a promise, so that a store that throws instead of rejecting is reported too.
+    if (store.getMany) {
+      const getMany = store.getMany.bind(store);
+      Promise.resolve(counters).then(getMany).then(
+        (totals) => counters.forEach((counter, index) => learn(counter, totals[index] ?? 0)),
+        (error: unknown) => this.#onError(error),
+      );
+      return;
+    }
+    for (const counter of counters) {
+      Promise.resolve(counter).then(({ licenseId, month }) => store.get(licenseId, month)).then(
+        (total) => learn(counter, total),
+        (error: unknown) => this.#onError(error),
+      );
+    }
   }
 }

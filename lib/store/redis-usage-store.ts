@@ -1,6 +1,6 @@
 /** Monthly usage counters in Redis: one integer per license and month, expiring after the month. */
 import type { Redis } from 'ioredis';
-import type { UsageStore } from '../service/usage-counter.js';
+import type { UsageAddition, UsageStore, UsageSubject } from '../service/usage-counter.js';
 
 /** Options for {@link RedisUsageStore}. */
 export interface RedisUsageStoreOptions {
@@ -29,6 +29,32 @@ export class RedisUsageStore implements UsageStore {
     const [incr] = results ?? [];
     if (!incr || incr[0]) throw incr?.[0] ?? new Error('usage counter update failed');
     return Number(incr[1]);
+  }
+
+  /** One pipeline: INCRBY and EXPIRE per counter; each answered with its total or its error. */
+  async addMany(items: readonly UsageAddition[]): Promise<(number | Error)[]> {
+    const pipeline = this.#redis.pipeline();
+    for (const { licenseId, month, count } of items) {
+      const key = this.#key(licenseId, month);
+      pipeline.incrby(key, count).expire(key, this.#ttlSeconds);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return items.map((_, index) => {
+      const [error, total] = results[index * 2] ?? [new Error('usage counter update failed: no reply'), null];
+      return error ?? Number(total);
+    });
+  }
+
+  /** One pipeline of GETs. */
+  async getMany(items: readonly UsageSubject[]): Promise<number[]> {
+    const pipeline = this.#redis.pipeline();
+    for (const { licenseId, month } of items) pipeline.get(this.#key(licenseId, month));
+    const results = (await pipeline.exec()) ?? [];
+    return items.map((_, index) => {
+      const [error, value] = results[index] ?? [new Error('usage counter read failed: no reply'), null];
+      if (error) throw error;
+      return Number(value ?? 0);
+    });
   }
 
   async get(licenseId: string, month: string): Promise<number> {

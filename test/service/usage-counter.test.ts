@@ -77,15 +77,24 @@ describe('UsageCounter', () => {
     expect(await second.total('lic_s', '2026-11')).toBe(6);
   });
 
-  it('keeps the counts of a failed sync and pushes them with the next one', async () => {
+  it.each([
+    ['one call per counter', false],
+    ['one call for all counters', true],
+  ])('keeps the counts of a failed sync and pushes them with the next one (a store with %s)', async (_shape, batched) => {
     const { store } = redisStore();
     let failing = true;
+    const refuse = (): never => {
+      throw new Error('store unavailable');
+    };
     const flaky: UsageStore = {
-      add: async (licenseId, month, count) => {
-        if (failing) throw new Error('store unavailable');
-        return store.add(licenseId, month, count);
-      },
+      add: async (licenseId, month, count) => (failing ? refuse() : store.add(licenseId, month, count)),
       get: (licenseId, month) => store.get(licenseId, month),
+      ...(batched
+        ? {
+            addMany: async (items) => (failing ? refuse() : store.addMany(items)),
+            getMany: (items) => store.getMany(items),
+          }
+        : {}),
     };
     const errors: unknown[] = [];
     const usage = counterOn(flaky, (error) => errors.push(error));
@@ -97,6 +106,18 @@ describe('UsageCounter', () => {
     usage.increment('lic_f', NOV);
     await usage.sync();
     expect(await store.get('lic_f', '2026-11')).toBe(5);
+  });
+
+  it('loads the totals of licenses first seen in one round together, and decides on them', async () => {
+    const { redis, store } = redisStore();
+    for (const id of ['lic_l1', 'lic_l2', 'lic_l3']) await store.add(id, '2026-11', 100);
+    const usage = counterOn(store);
+    const before = Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    for (const id of ['lic_l1', 'lic_l2', 'lic_l3']) expect(usage.current(id, NOV)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const id of ['lic_l1', 'lic_l2', 'lic_l3']) expect(usage.current(id, NOV)).toBe(100);
+    const after = Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    expect(after - before).toBeGreaterThanOrEqual(3);
   });
 
   it('without a store, counts in this process only', async () => {
