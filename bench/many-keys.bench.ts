@@ -12,21 +12,24 @@
  *   findOne loop;
  * - the same at half that rate, constant (vegeta); goal: p99 within 2x the findOne loop's p99;
  * - validate, Zipf keys: cache hit rate, req/s, p50/p99.
- * The server runs in this process on embedded Redis and MongoDB-wire; load comes from children
- * (autocannon, vegeta) at a lower CPU priority.
+ * The server runs in a process of its own (bench/many-keys-server-child.ts, as deployed: the
+ * benchmark's key lists are not in its heap) on embedded Redis and MongoDB-wire; load comes from
+ * children (autocannon, vegeta) at a lower CPU priority.
  */
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createHistogram } from 'node:perf_hooks';
 
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
 
 import { startLocalServices } from '../embedded/local-services.js';
 import { createKeyward } from '../lib/service/create-keyward.js';
-import { startServer } from '../server/main.js';
 import { runLoad, type LoadResult } from './autocannon-run.js';
 import { benchServerConfig } from './bench-server-config.js';
 import { runConstantRate } from './constant-rate-load.js';
 import { bareServer } from './bare-server.js';
+import type { ServerMeasure } from './many-keys-server-child.js';
 import { zipfSampler } from './zipf.js';
 
 /** One row of the printed table. */
@@ -88,6 +91,47 @@ async function findOneLoop(mongoUrl: string, dbName: string, digests: readonly s
   }
 }
 
+interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** The server in a process of its own (bench/many-keys-server-child.ts), and how to ask it things. */
+async function startServerProcess(redisUrl: string, mongoUrl: string): Promise<{ url: string; request: <T = unknown>(type: string) => Promise<T>; stop: () => Promise<void> }> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./many-keys-server-child.ts', import.meta.url)), [redisUrl, mongoUrl], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  const ready = new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
+    child.on('message', (message: { type?: string; url?: string; id?: number; value?: unknown; error?: string }) => {
+      if (message.type === 'ready' && message.url !== undefined) resolve(message.url);
+      const pending = message.id === undefined ? undefined : waiting.get(message.id);
+      if (pending === undefined) return;
+      waiting.delete(message.id as number);
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve(message.value);
+    });
+  });
+  const url = await ready;
+  const request = <T = unknown>(type: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.send({ id, type });
+    });
+  return {
+    url,
+    request,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      await request('stop').catch(() => undefined);
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 /** Runs the many-keys benchmark. */
 export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<ManyKeysRow[]> {
   const count = options.licenses ?? 1_000_000;
@@ -130,9 +174,8 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
     // so the licenses read during the runs have the size they have in production.
     await mongo.db(config.mongoDb).collection('licenses').updateMany({ pendingWebhookEvents: { $exists: true } }, { $unset: { pendingWebhookEvents: '' } });
 
-    const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+    const server = await startServerProcess(services.redisUrl, mongoUrl);
     stops.push(() => server.stop());
-    const { cache } = server.keyward;
     const url = `${server.url}/v1/licenses/validate`;
     const body = (key: string) => JSON.stringify({ key, product: 'default' });
     const sample = (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(keys[0] as string) })).json()) as { code?: string };
@@ -142,10 +185,10 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
 
     /** A closed-loop run with the cache hit rate seen by the server during it. */
     const measured = async (bodies: readonly string[]): Promise<LoadResult & { hitRate: number }> => {
-      const before = cache.stats();
+      const before = await server.request<CacheStats>('stats');
       const result = await runLoad({ url, bodies, connections, durationSeconds });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`validate: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-      const after = cache.stats();
+      const after = await server.request<CacheStats>('stats');
       const hits = after.hits - before.hits;
       return { ...result, hitRate: hits / Math.max(1, hits + after.misses - before.misses) };
     };
@@ -176,17 +219,14 @@ export async function benchManyKeys(options: ManyKeysOptions = {}): Promise<Many
 
     const halfRate = Math.max(1, Math.round(miss.requestsPerSecond / 2));
     const halfBodies = coldBodies(halfRate * durationSeconds + 1);
-    const halfBefore = cache.stats();
-    // The server runs in this process: its event-loop delay during the run shows how much of the
-    // tail is this process's own stalls (garbage collection of the bench's key lists included).
-    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-    loopDelay.enable();
+    const halfBefore = await server.request<CacheStats>('stats');
+    await server.request('measure-start');
     const atHalf = await runConstantRate({ url, body: halfBodies[0] as string, bodies: halfBodies, rate: halfRate, durationSeconds, maxConnections: connections });
-    loopDelay.disable();
-    const halfAfter = cache.stats();
+    const stalls = await server.request<ServerMeasure>('measure-stop');
+    const halfAfter = await server.request<CacheStats>('stats');
     const halfHits = halfAfter.hits - halfBefore.hits;
     const halfHitRate = halfHits / Math.max(1, halfHits + halfAfter.misses - halfBefore.misses);
-    log(`  cache-miss at half rate: p99 ${atHalf.p99Ms} ms; server event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+    log(`  cache-miss at half rate: p99 ${atHalf.p99Ms} ms; server event-loop delay p99 ${stalls.loopDelayP99Ms.toFixed(1)} ms, max ${stalls.loopDelayMaxMs.toFixed(1)} ms; ${stalls.gcPauses} GC pauses, ${stalls.gcMs.toFixed(0)} ms in all, longest ${stalls.gcLongestMs.toFixed(1)} ms`);
 
     const draw = zipfSampler(count, 1);
     const zipfBodies = Array.from({ length: perRun }, () => body(keys[draw()] as string));
