@@ -21,7 +21,7 @@ console.log('\nMemory with 100,000 licenses cached:');
 console.table(http.memory);
 
 const manyKeys = Number(process.env['BENCH_LICENSES'] ?? 1_000_000);
-console.log(`\nValidate with many keys (${manyKeys.toLocaleString('en-US')} licenses issued in bulk, Zipf s = 1 keys, default cache; beside a bare Koa route and a bare findOne loop on the same server, 50 concurrent, ${seconds} s per run):`);
+console.log(`\nValidate with many keys (${manyKeys.toLocaleString('en-US')} licenses issued in bulk, Zipf s = 1 keys, default cache, the server in a process of its own; beside a bare Koa route and a bare findOne loop on the same server, 50 concurrent, ${seconds} s per run):`);
 const { benchManyKeys } = await import('./many-keys.bench.js');
 console.table(await benchManyKeys({ licenses: manyKeys, durationSeconds: seconds }));
 console.log('\nEvery core: N server processes (server/cluster.ts) against N bare Koa processes, one cached key, 3 alternating rounds:');
