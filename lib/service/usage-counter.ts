@@ -139,7 +139,14 @@ export class UsageCounter {
       counter.touched = false;
       return counter.pending;
     });
-    const settle = (counter: Counter, index: number, result: number | Error): void => {
+    let results: (number | Error)[];
+    try {
+      results = await addAll(store, due.map((counter, index) => ({ licenseId: counter.licenseId, month: counter.month, count: sent[index]! })));
+    } catch (error) {
+      results = due.map(() => asError(error));
+    }
+    due.forEach((counter, index) => {
+      const result = results[index] ?? new Error('usage counter update failed: no reply');
       if (result instanceof Error) {
         this.#touch(counter);
         this.#onError(result);
@@ -147,28 +154,7 @@ export class UsageCounter {
       }
       counter.pending -= sent[index]!; // counts made while the call was in flight stay pending
       counter.known = result;
-    };
-    if (store.addMany) {
-      let results: (number | Error)[];
-      try {
-        results = await store.addMany(due.map((counter, index) => ({ licenseId: counter.licenseId, month: counter.month, count: sent[index]! })));
-      } catch (error) {
-        results = due.map(() => (error instanceof Error ? error : new Error(String(error))));
-      }
-      due.forEach((counter, index) => settle(counter, index, results[index] ?? new Error('no reply')));
-      return;
-    }
-    await Promise.all(
-      due.map(async (counter, index) => {
-        let result: number | Error;
-        try {
-          result = await store.add(counter.licenseId, counter.month, sent[index]!);
-        } catch (error) {
-          result = error instanceof Error ? error : new Error(String(error));
-        }
-        settle(counter, index, result);
-      }),
-    );
+    });
   }
 
   /** Marks a counter's total as worth refreshing at the next sync. */
@@ -213,23 +199,31 @@ export class UsageCounter {
     const counters = this.#unloaded;
     this.#unloaded = [];
     if (!store || counters.length === 0) return;
-    const learn = (counter: Counter, total: number): void => {
-      counter.known = Math.max(counter.known, total);
-    };
     // Through a promise, so that a store that throws instead of rejecting is reported too.
-    if (store.getMany) {
-      const getMany = store.getMany.bind(store);
-      Promise.resolve(counters).then(getMany).then(
-        (totals) => counters.forEach((counter, index) => learn(counter, totals[index] ?? 0)),
+    Promise.resolve(counters)
+      .then((subjects) => getAll(store, subjects))
+      .then(
+        (totals) =>
+          counters.forEach((counter, index) => {
+            counter.known = Math.max(counter.known, totals[index] ?? 0);
+          }),
         (error: unknown) => this.#onError(error),
       );
-      return;
-    }
-    for (const counter of counters) {
-      Promise.resolve(counter).then(({ licenseId, month }) => store.get(licenseId, month)).then(
-        (total) => learn(counter, total),
-        (error: unknown) => this.#onError(error),
-      );
-    }
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Adds to many counters: in one call when the store can, else one call each. */
+async function addAll(store: UsageStore, items: readonly UsageAddition[]): Promise<(number | Error)[]> {
+  if (store.addMany) return store.addMany(items);
+  return Promise.all(items.map(({ licenseId, month, count }) => Promise.resolve().then(() => store.add(licenseId, month, count)).catch(asError)));
+}
+
+/** Reads many totals: in one call when the store can, else one call each. */
+async function getAll(store: UsageStore, items: readonly UsageSubject[]): Promise<number[]> {
+  if (store.getMany) return store.getMany(items);
+  return Promise.all(items.map(({ licenseId, month }) => store.get(licenseId, month)));
 }

@@ -24,11 +24,9 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async add(licenseId: string, month: string, count: number): Promise<number> {
-    const key = this.#key(licenseId, month);
-    const results = await this.#redis.multi().incrby(key, count).expire(key, this.#ttlSeconds).exec();
-    const [incr] = results ?? [];
-    if (!incr || incr[0]) throw incr?.[0] ?? new Error('usage counter update failed');
-    return Number(incr[1]);
+    const [total] = await this.addMany([{ licenseId, month, count }]);
+    if (total instanceof Error || total === undefined) throw total ?? new Error('usage counter update failed: no reply');
+    return total;
   }
 
   /** One pipeline: INCRBY and EXPIRE per counter; each answered with its total or its error. */
