@@ -112,10 +112,13 @@ export interface RedisAbuseWindowStoreOptions {
   readonly keyPrefix?: string;
 }
 
-// Redis calls per bucket are what bounds throughput, so the script spends them sparingly: a new
-// field is recognised by HINCRBY returning its own increment (no HEXISTS), the bucket's first
-// counter tells whether the bucket is new (then `f` and the TTL are set, once), and values it
-// incremented are returned without reading them again.
+// The script's own Lua work, not the commands it calls, is most of its cost (a `redis.call` costs
+// about twice the command), so it does little per bucket: the whole batch is one JSON array of
+// tokens (one decode in C), what all buckets of a kind share (lifetime, slot length, fields
+// read, a group's counter and cap) is one token parsed once per call, a new field is recognised
+// by HINCRBY returning its own increment (no HEXISTS), the bucket's first counter tells whether
+// the bucket is new, every field an existing bucket returns is read with one HMGET, and the
+// reply is one string of numbers.
 const SCRIPT = `
 local function parse(id)
   local dash = string.find(id, '-', 1, true)
@@ -136,21 +139,55 @@ local function neighbour(name, slotMs, by)
   local stem, start = string.match(name, '^(.*:)(%-?%d+)$')
   return base .. string.format('%s%.0f', stem, tonumber(start) + by * slotMs)
 end
+-- A kind token: '<ttl>|<slotMs or empty>|<read,fields>'.
+local kinds = {}
+local function kindOf(text)
+  local kind = kinds[text]
+  if kind then return kind end
+  local ttl, slotMs, list = string.match(text, '^(%d+)|(%d*)|(.*)$')
+  local reads, previous = {}, {}
+  for field in string.gmatch(list, '[^,]+') do
+    reads[#reads + 1] = field
+    previous[#previous + 1] = '<' .. field
+  end
+  local slotted = slotMs ~= ''
+  -- An existing bucket's answer, in reply order: its read fields, then (slotted) 'x' and the copy.
+  local answer = {}
+  for r = 1, #reads do answer[r] = reads[r] end
+  if slotted then
+    answer[#answer + 1] = 'x'
+    for r = 1, #reads do answer[#answer + 1] = previous[r] end
+  end
+  kind = {ttl = tonumber(ttl), slotMs = tonumber(slotMs), reads = reads, previous = previous, answer = answer}
+  kinds[text] = kind
+  return kind
+end
+-- A group token: '<counter>|<cap>|<countFrom>' (an empty counter: a sample).
+local groupKinds = {}
+local function groupOf(text)
+  local group = groupKinds[text]
+  if group then return group end
+  local counter, cap, countFrom = string.match(text, '^(.*)|(%d+)|(%d+)$')
+  group = {counter = counter, cap = tonumber(cap), countFrom = tonumber(countFrom), overflow = counter .. '~'}
+  groupKinds[text] = group
+  return group
+end
 local checkpoint = redis.call('GET', KEYS[1])
 local apply = true
 if checkpoint then
   if compare(checkpoint, lastId) >= 0 then apply = false
-  elseif compare(checkpoint, firstId) >= 0 then return {'partial', checkpoint} end
+  elseif compare(checkpoint, firstId) >= 0 then return 'partial,' .. checkpoint end
 end
 local out = {apply and 'applied' or 'skipped'}
-for r = 4, #ARGV do
-  -- One argument per bucket: a JSON array of its tokens (cjson decodes in C, several times
-  -- faster than splitting a joined string in Lua).
-  local t = cjson.decode(ARGV[r])
-  local i = 1
-  local key = base .. t[i]
-  local ttl, first = t[i + 1], t[i + 2]
-  local counters = tonumber(t[i + 3])
+local o = 1
+local t = cjson.decode(ARGV[4])
+local i, size = 1, #t
+while i <= size do
+  local kind = kindOf(t[i])
+  local name = t[i + 1]
+  local key = base .. name
+  local first = t[i + 2]
+  local counters = t[i + 3]
   i = i + 4
   local known = {}
   local created = false
@@ -158,7 +195,7 @@ for r = 4, #ARGV do
   local before, batch = 0, 0
   if apply then
     for c = 1, counters do
-      local by = tonumber(t[i + 1])
+      local by = t[i + 1]
       local value = redis.call('HINCRBY', key, t[i], by)
       known[t[i]] = value
       if c == 1 then
@@ -172,25 +209,25 @@ for r = 4, #ARGV do
   else
     i = i + 2 * counters
   end
-  local groups = tonumber(t[i])
+  local groups = t[i]
   i = i + 1
   for g = 1, groups do
-    local counter, cap, countFrom, values = t[i], tonumber(t[i + 1]), tonumber(t[i + 2]), tonumber(t[i + 3])
-    i = i + 4
-    if apply and counter == '' then
+    local group = groupOf(t[i])
+    local values = t[i + 1]
+    i = i + 2
+    local cap, countFrom = group.cap, group.countFrom
+    if apply and group.counter == '' then
       -- A sample: runs of the batch's events in stream order ('' for an event without a value);
       -- the events at positions below cap in the bucket are recorded, whatever the batch cuts.
       local room = cap - before
-      local taken = {}
       for v = 1, values do
         if room > 0 then
-          local take = math.min(room, tonumber(t[i + 1]))
-          if t[i] ~= '' then taken[t[i]] = (taken[t[i]] or 0) + take end
+          local take = math.min(room, t[i + 1])
+          if t[i] ~= '' then redis.call('HINCRBY', key, t[i], take) end
           room = room - take
         end
         i = i + 2
       end
-      for field, by in pairs(taken) do redis.call('HINCRBY', key, field, by) end
     elseif apply and countFrom > 0 and before + batch <= countFrom then
       -- Not counted yet: below countFrom events nothing needs the number (nor can reach the cap).
       for v = 1, values do
@@ -198,11 +235,13 @@ for r = 4, #ARGV do
         i = i + 2
       end
     elseif apply then
-      local added = {}
+      local counter = group.counter
+      local added = nil
       local firstField = t[i] or ''
       for v = 1, values do
-        local by = tonumber(t[i + 1])
+        local by = t[i + 1]
         if redis.call('HINCRBY', key, t[i], by) == by then
+          added = added or {}
           added[#added + 1] = t[i]
           added[#added + 1] = by
         end
@@ -219,96 +258,94 @@ for r = 4, #ARGV do
         for _, field in ipairs(redis.call('HKEYS', key)) do
           if string.sub(field, 1, #prefix) == prefix then total = total + 1 end
         end
-      elseif #added > 0 then
+      elseif added then
         total = redis.call('HINCRBY', key, counter, #added / 2)
       end
       if total then
-        local j = #added - 1
+        local j = added and #added - 1 or -1
+        local trimmed = false
         -- Past the cap: the newest values of this batch go to the overflow counter instead.
         while total > cap and j >= 1 do
           redis.call('HDEL', key, added[j])
-          redis.call('HINCRBY', key, counter .. '~', added[j + 1])
+          redis.call('HINCRBY', key, group.overflow, added[j + 1])
           total = total - 1
           j = j - 2
+          trimmed = true
         end
-        if j < #added - 1 or crossing then redis.call('HSET', key, counter, total) end
+        if trimmed or crossing then redis.call('HSET', key, counter, total) end
         known[counter] = total
       end
     else
       i = i + 2 * values
     end
   end
-  local reads = tonumber(t[i])
-  local row, missing, at, readFields = {}, {}, {}, {}
-  for r = 1, reads do
-    local field = t[i + r]
-    readFields[r] = field
-    if known[field] then row[r] = known[field] else
-      missing[#missing + 1] = field
-      at[#at + 1] = r
-    end
-  end
-  i = i + reads + 1
-  local slotMs = tonumber(t[i])
-  local slotted = slotMs ~= nil
+  local reads = kind.reads
+  local count = #reads
+  local slotMs = kind.slotMs
+  local successor = 0
+  -- This bucket's read fields after the batch.
+  local row
   if apply and created then
     -- A new bucket holds only what this batch wrote: its other read fields are 0, and what it
     -- learns of its neighbours is known here, so one HSET writes it all and nothing is read back.
     -- It learns them once: a copy of the previous slot's read fields (as '<field'), and whether
     -- the next slot exists ('x'); the previous slot learns of it.
     local sets = {'f', first}
-    local copied, successor = {}, 0
-    if slotted then
-      local previous = neighbour(t[1], slotMs, -1)
-      local values = redis.call('HMGET', previous, unpack(readFields))
-      if values[1] then
-        for r = 1, reads do
-          copied[r] = tonumber(values[r] or '0')
-          sets[#sets + 1] = '<' .. readFields[r]
-          sets[#sets + 1] = values[r] or '0'
+    local copied = nil
+    if slotMs then
+      local previous = neighbour(name, slotMs, -1)
+      copied = redis.call('HMGET', previous, unpack(reads))
+      if copied[1] then
+        for r = 1, count do
+          sets[#sets + 1] = kind.previous[r]
+          sets[#sets + 1] = copied[r] or '0'
         end
         redis.call('HSET', previous, 'x', 1)
       end
-      if redis.call('EXISTS', neighbour(t[1], slotMs, 1)) == 1 then
+      if redis.call('EXISTS', neighbour(name, slotMs, 1)) == 1 then
         successor = 1
         sets[#sets + 1] = 'x'
         sets[#sets + 1] = 1
       end
     end
     redis.call('HSET', key, unpack(sets))
-    redis.call('EXPIRE', key, ttl)
-    for m = 1, #missing do row[at[m]] = 0 end
-    if slotted then
-      row[reads + 1] = successor
-      for r = 1, reads do row[reads + 1 + r] = copied[r] or 0 end
+    redis.call('EXPIRE', key, kind.ttl)
+    row = {}
+    for r = 1, count do row[r] = known[reads[r]] or 0 end
+    for r = 1, count do
+      o = o + 1
+      out[o] = row[r]
     end
-  else
-    if slotted then
-      missing[#missing + 1] = 'x'
-      at[#at + 1] = reads + 1
-      for r = 1, reads do
-        missing[#missing + 1] = '<' .. readFields[r]
-        at[#at + 1] = reads + 1 + r
+    if slotMs then
+      o = o + 1
+      out[o] = successor
+      for r = 1, count do
+        o = o + 1
+        out[o] = copied[r] or '0'
       end
     end
-    if #missing > 0 then
-      local values = redis.call('HMGET', key, unpack(missing))
-      for m = 1, #missing do row[at[m]] = tonumber(values[m] or '0') end
+  else
+    local answer = #kind.answer > 0 and redis.call('HMGET', key, unpack(kind.answer)) or {}
+    for r = 1, #answer do
+      o = o + 1
+      out[o] = answer[r] or '0'
     end
+    if slotMs and answer[count + 1] == '1' then successor = 1 end
+    row = answer
   end
-  if slotted and apply and row[reads + 1] == 1 then
-    -- An entry late in a slot whose next slot exists: keep the next slot's copy current.
+  if successor == 1 and apply then
+    -- An entry late in a slot whose next slot exists (or a new slot created after its next one):
+    -- keep the next slot's copy current.
     local copy = {}
-    for r = 1, reads do
-      copy[#copy + 1] = '<' .. readFields[r]
-      copy[#copy + 1] = row[r]
+    for r = 1, count do
+      copy[#copy + 1] = kind.previous[r]
+      copy[#copy + 1] = row[r] or '0'
     end
-    redis.call('HSET', neighbour(t[1], slotMs, 1), unpack(copy))
+    redis.call('HSET', neighbour(name, slotMs, 1), unpack(copy))
   end
-  out[#out + 1] = row
 end
 if apply then redis.call('SET', KEYS[1], lastId) end
-return out
+return table.concat(out, ',')
 `;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -348,37 +385,40 @@ export class RedisAbuseWindowStore {
    */
   async apply(partition: number, firstId: string, lastId: string, increments: readonly BucketIncrement[]): Promise<WindowBatchResult> {
     const base = this.partitionBase(partition);
-    // One argument per bucket: thousands of small arguments cost the client more than one
-    // JSON array each.
-    const args: string[] = [base, firstId, lastId];
+    // The whole batch as one JSON array of tokens: per bucket its kind, name, first event time,
+    // counters, and groups (see SCRIPT).
+    const tokens: (string | number)[] = [];
     for (const increment of increments) {
       // `first` as a string: stored as given, whatever number format a Redis version gives a Lua number.
-      const record: (string | number)[] = [token(increment.bucket), increment.ttlSeconds, String(increment.first), increment.counters.size];
-      for (const [field, by] of increment.counters) record.push(token(field), by);
-      record.push(increment.groups.length);
+      tokens.push(`${increment.ttlSeconds}|${increment.slotMs ?? ''}|${increment.read.join(',')}`, token(increment.bucket), String(increment.first), increment.counters.size);
+      for (const [field, by] of increment.counters) tokens.push(token(field), by);
+      tokens.push(increment.groups.length);
       for (const group of increment.groups) {
         if ('runs' in group) {
-          record.push('', group.cap, 0, group.runs.length);
-          for (const [field, events] of group.runs) record.push(token(field), events);
+          tokens.push(`|${group.cap}|0`, group.runs.length);
+          for (const [field, events] of group.runs) tokens.push(token(field), events);
           continue;
         }
-        record.push(token(group.counter), group.cap, group.countFrom ?? 0, group.increments.size);
-        for (const [field, by] of group.increments) record.push(token(field), by);
+        tokens.push(`${token(group.counter)}|${group.cap}|${group.countFrom ?? 0}`, group.increments.size);
+        for (const [field, by] of group.increments) tokens.push(token(field), by);
       }
-      record.push(increment.read.length);
-      for (const field of increment.read) record.push(token(field));
-      // No slot length: an empty string, which tonumber() turns into nil.
-      record.push(increment.slotMs ?? '');
-      args.push(JSON.stringify(record));
     }
-    const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)['keywardAbuseWindows'];
-    const reply = (await command!.call(this.#redis, `${base}checkpoint`, ...args)) as [string, ...unknown[]];
-    if (reply[0] === 'partial') return { status: 'partial', checkpoint: String(reply[1]) };
-    const values = (reply.slice(1) as (number | null)[][]).map((row, index): BucketValues => {
-      const numbers = row.map((value) => Number(value ?? 0));
-      const reads = increments[index]!.read.length;
-      if (increments[index]!.slotMs === undefined) return { fields: numbers };
-      return { fields: numbers.slice(0, reads), successor: numbers[reads] === 1, previous: numbers.slice(reads + 1) };
+    const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<string>>)['keywardAbuseWindows'];
+    const reply = (await command!.call(this.#redis, `${base}checkpoint`, base, firstId, lastId, JSON.stringify(tokens))).split(',');
+    if (reply[0] === 'partial') return { status: 'partial', checkpoint: reply[1]! };
+    let at = 1;
+    const take = (count: number): number[] => {
+      const numbers = new Array<number>(count);
+      for (let k = 0; k < count; k += 1) numbers[k] = Number(reply[at + k]);
+      at += count;
+      return numbers;
+    };
+    const values = increments.map((increment): BucketValues => {
+      const fields = take(increment.read.length);
+      if (increment.slotMs === undefined) return { fields };
+      const successor = reply[at] === '1';
+      at += 1;
+      return { fields, successor, previous: take(increment.read.length) };
     });
     return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };
   }
