@@ -360,6 +360,43 @@ function token(value: string): string {
   return /[\uD800-\uDFFF]/.test(separated) ? separated.replace(LONE_SURROGATE, '\uFFFD') : separated;
 }
 
+/**
+ * The script's reply after its status: comma-separated numbers, read in place (a batch's reply
+ * holds thousands; splitting it would allocate a string for each).
+ */
+class ReplyNumbers {
+  readonly #text: string;
+  #at: number;
+
+  constructor(text: string, at: number) {
+    this.#text = text;
+    this.#at = at;
+  }
+
+  /** The next `count` numbers. */
+  take(count: number): number[] {
+    const numbers = new Array<number>(count);
+    const text = this.#text;
+    for (let k = 0; k < count; k += 1) {
+      let end = text.indexOf(',', this.#at);
+      if (end === -1) end = text.length;
+      let value = 0;
+      for (let i = this.#at; i < end; i += 1) {
+        const digit = text.charCodeAt(i) - 48;
+        if (digit < 0 || digit > 9) {
+          // Not a plain integer (Lua formats only counts here, but stay exact if it did).
+          value = Number(text.slice(this.#at, end));
+          break;
+        }
+        value = value * 10 + digit;
+      }
+      numbers[k] = value;
+      this.#at = end + 1;
+    }
+    return numbers;
+  }
+}
+
 /** Sliding-window buckets and per-partition checkpoints in Redis (see the module comment). */
 export class RedisAbuseWindowStore {
   readonly #redis: Redis;
@@ -404,23 +441,18 @@ export class RedisAbuseWindowStore {
       }
     }
     const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<string>>)['keywardAbuseWindows'];
-    const reply = (await command!.call(this.#redis, `${base}checkpoint`, base, firstId, lastId, JSON.stringify(tokens))).split(',');
-    if (reply[0] === 'partial') return { status: 'partial', checkpoint: reply[1]! };
-    let at = 1;
-    const take = (count: number): number[] => {
-      const numbers = new Array<number>(count);
-      for (let k = 0; k < count; k += 1) numbers[k] = Number(reply[at + k]);
-      at += count;
-      return numbers;
-    };
+    const reply = await command!.call(this.#redis, `${base}checkpoint`, base, firstId, lastId, JSON.stringify(tokens));
+    const comma = reply.indexOf(',');
+    const status = comma === -1 ? reply : reply.slice(0, comma);
+    if (status === 'partial') return { status: 'partial', checkpoint: reply.slice(status.length + 1) };
+    const numbers = new ReplyNumbers(reply, status.length + 1);
     const values = increments.map((increment): BucketValues => {
-      const fields = take(increment.read.length);
+      const fields = numbers.take(increment.read.length);
       if (increment.slotMs === undefined) return { fields };
-      const successor = reply[at] === '1';
-      at += 1;
-      return { fields, successor, previous: take(increment.read.length) };
+      const successor = numbers.take(1)[0] === 1;
+      return { fields, successor, previous: numbers.take(increment.read.length) };
     });
-    return { status: reply[0] === 'applied' ? 'applied' : 'skipped', values };
+    return { status: status === 'applied' ? 'applied' : 'skipped', values };
   }
 
   /** Every field of the given buckets of a partition, for a signal's evidence (one pipeline). */

@@ -61,6 +61,12 @@ describe('RedisAbuseWindowStore', () => {
     expect(await redis.get(`${keyPrefix}:abuse:{7}:checkpoint`)).toBe('1-3');
   });
 
+  it('moves the checkpoint over a batch with nothing to count (every entry a repeat)', async () => {
+    expect(await store.apply(11, '1-0', '1-4', [])).toEqual({ status: 'applied', values: [] });
+    expect(await store.checkpoint(11)).toBe('1-4');
+    expect(await store.apply(11, '1-0', '1-4', [])).toEqual({ status: 'skipped', values: [] });
+  });
+
   it('caps a distinct group: values past the cap are counted in the overflow field', async () => {
     await store.apply(1, '1-0', '1-3', [ips(3)]);
     const result = await store.apply(1, '2-0', '2-4', [ips(4, 2)]);
