@@ -121,15 +121,27 @@ export function slotStartOf(rule: WindowRule, at: number): number {
   return at - (((at % slotMs) + slotMs) % slotMs);
 }
 
+/** A bucket's increment while the batch is summed: built in its final form, nothing copied at the end. */
 interface Builder {
   readonly bucket: string;
+  readonly ttlSeconds: number;
   readonly first: number;
   last: number;
   lastIndex: number;
   readonly counters: Map<string, number>;
-  readonly groups: Map<string, { cap: number; countFrom: number; increments: Map<string, number> }>;
+  /** Distinct groups in the order first used (a bucket has at most four: found by a scan). */
+  readonly groups: DistinctGroupBuilder[];
+  readonly read: readonly string[];
+  readonly slotMs: number | undefined;
   /** Fingerprint sample runs (velocity), and how many events they hold. */
-  sample: { runs: [string, number][]; events: number } | null;
+  sample: { readonly runs: [string, number][]; events: number } | null;
+}
+
+interface DistinctGroupBuilder {
+  readonly counter: string;
+  readonly cap: number;
+  readonly countFrom: number;
+  readonly increments: Map<string, number>;
 }
 
 /**
@@ -146,7 +158,19 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
   const touch = (subject: WindowSubject, at: number, index: number): Builder => {
     let builder = builders.get(subject.bucket);
     if (!builder) {
-      builder = { bucket: subject.bucket, first: at, last: at, lastIndex: index, counters: new Map(), groups: new Map(), sample: null };
+      const geometry = WINDOW_GEOMETRY[subject.rule];
+      builder = {
+        bucket: subject.bucket,
+        ttlSeconds: TTL_SECONDS[subject.rule],
+        first: at,
+        last: at,
+        lastIndex: index,
+        counters: new Map(),
+        groups: [],
+        read: READ_FIELDS[subject.rule],
+        slotMs: geometry.slots === 2 ? geometry.slotMs : undefined,
+        sample: null,
+      };
       builders.set(subject.bucket, builder);
       subjects.push(subject);
       list.push(builder);
@@ -159,7 +183,8 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
   const velocitySlot = WINDOW_GEOMETRY.velocity.slotMs;
   const geoSlot = WINDOW_GEOMETRY.geo_spread.slotMs;
 
-  entries.forEach(({ event }, index) => {
+  for (let index = 0; index < entries.length; index += 1) {
+    const event = entries[index]!.event;
     const at = event.at;
     if (event.licenseId === null) {
       const network = networkOf(event.ip);
@@ -176,7 +201,7 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
       addDistinct(sweep, 'wd', DISTINCT_CAPS.groupNetworks, `w:${network}`);
       addDistinct(sweep, 'd', DISTINCT_CAPS.groupIps, `i:${event.ip}`);
       addDistinct(sweep, 'ad', DISTINCT_CAPS.userAgents, `a:${event.userAgent === null || event.userAgent === '' ? '-' : event.userAgent.slice(0, USER_AGENT_CHARS)}`);
-      return;
+      continue;
     }
     const licenseId = event.licenseId;
     const hourSlot = at - (at % velocitySlot);
@@ -209,31 +234,21 @@ export function planWindows(entries: readonly StreamEntry[], facts: ReadonlyMap<
       if (event.fingerprint !== null) addDistinct(geo, 'qd', DISTINCT_CAPS.unseatedMachines, `q:${event.fingerprint}`);
     }
 
-    if (event.origin === null && event.referer === null) return;
+    if (event.origin === null && event.referer === null) continue;
     const verdict = evaluateDomainSpoofing(event, facts.get(licenseId)?.licensedDomains ?? null);
-    if (!verdict.spoofed) return;
+    if (!verdict.spoofed) continue;
     const dayStart = slotStartOf('domain_spoofing', at);
     const spoof = touch({ rule: 'domain_spoofing', licenseId, slotStart: dayStart, bucket: slotBucket('domain_spoofing', licenseId, dayStart) }, at, index);
     add(spoof.counters, 'n');
     add(spoof.counters, `o:${verdict.reason}`);
     addDistinct(spoof, 'rd', DISTINCT_CAPS.hosts, `r:${verdict.host}`);
     addDistinct(spoof, 'd', DISTINCT_CAPS.ips, `i:${event.ip}`);
-  });
+  }
 
-  const increments = subjects.map((subject, index): BucketIncrement => {
-    const builder = list[index]!;
-    const geometry = WINDOW_GEOMETRY[subject.rule];
-    const groups: BucketIncrement['groups'] = [...builder.groups].map(([counter, group]) => ({ counter, cap: group.cap, countFrom: group.countFrom, increments: group.increments }));
-    return {
-      bucket: builder.bucket,
-      ttlSeconds: TTL_SECONDS[subject.rule],
-      first: builder.first,
-      last: builder.last,
-      counters: builder.counters,
-      groups: builder.sample === null ? groups : [...groups, { counter: '', cap: DISTINCT_CAPS.fingerprints, runs: builder.sample.runs }],
-      read: READ_FIELDS[subject.rule],
-      ...(geometry.slots === 2 ? { slotMs: geometry.slotMs } : {}),
-    };
+  const increments = list.map((builder): BucketIncrement => {
+    const { bucket, ttlSeconds, first, last, counters, read, slotMs, sample } = builder;
+    const groups: BucketIncrement['groups'] = sample === null ? builder.groups : [...builder.groups, { counter: '', cap: DISTINCT_CAPS.fingerprints, runs: sample.runs }];
+    return slotMs === undefined ? { bucket, ttlSeconds, first, last, counters, groups, read } : { bucket, ttlSeconds, first, last, counters, groups, read, slotMs };
   });
   return { increments, subjects, lastEvents: list.map((builder) => ({ at: builder.last, index: builder.lastIndex })) };
 }
@@ -248,10 +263,16 @@ function add(counters: Map<string, number>, field: string): void {
 }
 
 function addDistinct(builder: Builder, counter: string, cap: number, field: string, countFrom = 0): void {
-  let group = builder.groups.get(counter);
-  if (!group) {
-    group = { cap, countFrom, increments: new Map() };
-    builder.groups.set(counter, group);
+  let group: DistinctGroupBuilder | undefined;
+  for (const candidate of builder.groups) {
+    if (candidate.counter === counter) {
+      group = candidate;
+      break;
+    }
+  }
+  if (group === undefined) {
+    group = { counter, cap, countFrom, increments: new Map() };
+    builder.groups.push(group);
   }
   add(group.increments, field);
 }
