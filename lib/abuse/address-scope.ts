@@ -24,6 +24,10 @@ const IPV4_RESERVED: readonly (readonly [number, number])[] = [
   [0xe0000000, 3], // 224/4 multicast and 240/4 reserved
 ];
 
+/** Each reserved range as the shift that keeps its prefix, and the prefix. */
+const RESERVED_SHIFTS = Uint8Array.from(IPV4_RESERVED, ([, bits]) => 32 - bits);
+const RESERVED_PREFIXES = Uint32Array.from(IPV4_RESERVED, ([base, bits]) => base >>> (32 - bits));
+
 /** The scope of an address in text form (IPv4-mapped IPv6 is judged as IPv4). */
 export function addressScopeOf(ip: string): AddressScope {
   const address = parseIpAddress(ip);
@@ -34,8 +38,12 @@ export function addressScopeOf(ip: string): AddressScope {
 export function scopeOfAddress(address: IpAddress): Exclude<AddressScope, 'invalid'> {
   if (address.version === 4) {
     const value = ipv4Value(address.octets);
-    const reserved = IPV4_RESERVED.some(([base, bits]) => value >>> (32 - bits) === base >>> (32 - bits));
-    return reserved ? 'private' : 'public';
+    // Indexed loops over flat arrays: this runs for every validation the detector sees, and
+    // destructuring each range allocated an iterator per range and call.
+    for (let i = 0; i < RESERVED_PREFIXES.length; i += 1) {
+      if (value >>> RESERVED_SHIFTS[i]! === RESERVED_PREFIXES[i]) return 'private';
+    }
+    return 'public';
   }
   const first = address.groups[0] ?? 0;
   const unspecifiedOrLoopback = address.groups.slice(0, 7).every((group) => group === 0);
@@ -49,6 +57,5 @@ export function scopeOfAddress(address: IpAddress): Exclude<AddressScope, 'inval
 
 /** An IPv4 address as an unsigned 32-bit number. */
 export function ipv4Value(octets: readonly [number, number, number, number]): number {
-  const [a, b, c, d] = octets;
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  return ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
 }

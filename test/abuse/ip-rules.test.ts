@@ -63,4 +63,33 @@ describe('addressScopeOf', () => {
   ])('%s is %s', (ip, scope) => {
     expect(addressScopeOf(ip)).toBe(scope);
   });
+
+  it.each([
+    // The first and last address of reserved IPv4 ranges, and their neighbours outside.
+    ['0.0.0.0', 'private'],
+    ['0.255.255.255', 'private'],
+    ['1.0.0.0', 'public'],
+    ['9.255.255.255', 'public'],
+    ['10.255.255.255', 'private'],
+    ['11.0.0.0', 'public'],
+    ['100.63.255.255', 'public'],
+    ['100.64.0.0', 'private'],
+    ['100.127.255.255', 'private'],
+    ['100.128.0.0', 'public'],
+    ['172.15.255.255', 'public'],
+    ['172.31.255.255', 'private'],
+    ['192.0.1.0', 'public'],
+    ['192.0.2.255', 'private'],
+    ['198.17.255.255', 'public'],
+    ['198.18.0.0', 'private'],
+    ['198.19.255.255', 'private'],
+    ['198.20.0.0', 'public'],
+    ['203.0.112.255', 'public'],
+    ['203.0.113.255', 'private'],
+    ['223.255.255.255', 'public'],
+    ['224.0.0.0', 'private'],
+    ['255.255.255.255', 'private'],
+  ])('range edge %s is %s', (ip, scope) => {
+    expect(addressScopeOf(ip)).toBe(scope);
+  });
 });
