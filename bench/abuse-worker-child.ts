@@ -6,10 +6,11 @@
  * connects, builds the detector, warms its license cache, joins the consumer group's membership
  * (as a worker that was already running when the backlog arrived) and writes `{"ready":true}`;
  * on `go` it starts consuming; on `stop` it stops the consumer and writes
- * `{"processed":n,"cpuSeconds":s}` (events it processed, its CPU seconds since `go`), then exits.
+ * `{"processed":n,"cpuSeconds":s,"gcSeconds":g}` (events it processed, its CPU seconds and garbage collection pauses since `go`), then exits.
  *
  * Run only by the parent: `node --import tsx bench/abuse-worker-child.ts`.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { Redis } from 'ioredis';
@@ -91,12 +92,19 @@ await new ConsumerMembership(commands, membershipKeyFor(options.streamPrefix, op
 send({ ready: true });
 
 if ((await nextLine()) !== 'go') throw new Error('expected go');
+// Garbage collection pauses of this process from here on (main-thread time, in ms).
+let gcMs = 0;
+const gc = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+});
+gc.observe({ entryTypes: ['gc'] });
 const cpu = process.cpuUsage();
 await consumer.start();
 if ((await nextLine()) !== 'stop') throw new Error('expected stop');
 const used = process.cpuUsage(cpu);
+gc.disconnect();
 await consumer.stop();
-send({ processed, cpuSeconds: (used.user + used.system) / 1e6 });
+send({ processed, cpuSeconds: (used.user + used.system) / 1e6, gcSeconds: gcMs / 1000 });
 await keyward.close();
 for (const redis of clients) redis.disconnect();
 await client.close();

@@ -44,6 +44,8 @@ export interface AbuseWorkersBenchRow {
   /** Events per CPU second of the worker processes together (user + system). */
   readonly 'events/worker-CPU-s': string;
   readonly 'events/Redis-CPU-s': string;
+  /** Share of the worker processes' CPU time spent in garbage collection pauses. */
+  readonly 'worker GC': string;
   /** Against the one-process run of the same session. */
   readonly 'vs 1 process': string;
   /** Events each process handled, in child order. */
@@ -114,7 +116,7 @@ export async function benchAbuseWorkers(): Promise<AbuseWorkersBenchRow[]> {
     const raw = await rawLoop(redis, 'bench:raw', 500);
     await redis.del(...allStreamKeys(PARTITIONS, 'bench:raw'));
     const rows: AbuseWorkersBenchRow[] = [
-      { benchmark: 'raw XREADGROUP + XACK loop, one process (baseline)', 'events/s': format(raw.rate), 'events/worker-CPU-s': format(raw.perCpuSecond), 'events/Redis-CPU-s': format(raw.perRedisCpuSecond), 'vs 1 process': '-', split: '-', goal: '-' },
+      { benchmark: 'raw XREADGROUP + XACK loop, one process (baseline)', 'events/s': format(raw.rate), 'events/worker-CPU-s': format(raw.perCpuSecond), 'events/Redis-CPU-s': format(raw.perRedisCpuSecond), 'worker GC': '-', 'vs 1 process': '-', split: '-', goal: '-' },
     ];
 
     let single = Number.NaN;
@@ -136,7 +138,7 @@ export async function benchAbuseWorkers(): Promise<AbuseWorkersBenchRow[]> {
       const seconds = (performance.now() - begin) / 1000;
       const redisSeconds = (await redisCpuSeconds(redis)) - redisCpu;
       for (const child of started) child.process.stdin.write('stop\n');
-      const reports = (await Promise.all(started.map((child) => child.next()))) as { processed: number; cpuSeconds: number }[];
+      const reports = (await Promise.all(started.map((child) => child.next()))) as { processed: number; cpuSeconds: number; gcSeconds: number }[];
       await Promise.all(started.map((child) => new Promise((resolve) => (child.process.exitCode === null ? child.process.once('exit', resolve) : resolve(undefined)))));
       children.length = 0;
       await redis.del(...keys);
@@ -149,6 +151,7 @@ export async function benchAbuseWorkers(): Promise<AbuseWorkersBenchRow[]> {
         'events/s': format(rate),
         'events/worker-CPU-s': format(events / workerCpu),
         'events/Redis-CPU-s': format(events / redisSeconds),
+        'worker GC': `${((100 * reports.reduce((sum, report) => sum + report.gcSeconds, 0)) / workerCpu).toFixed(0)}%`,
         'vs 1 process': Number.isNaN(single) ? '-' : (rate / single).toFixed(2),
         split: reports.map((report) => format(report.processed)).join(' / '),
         goal: '>= 30,000/s',
