@@ -360,6 +360,40 @@ function token(value: string): string {
   return /[\uD800-\uDFFF]/.test(separated) ? separated.replace(LONE_SURROGATE, '\uFFFD') : separated;
 }
 
+/** Kind tokens (`<ttl>|<slotMs>|<read,fields>`) by read list, built once (increments share their read lists). */
+const KIND_TEXTS = new WeakMap<readonly string[], { ttlSeconds: number; slotMs: number | undefined; text: string }[]>();
+
+function kindText(increment: BucketIncrement): string {
+  let texts = KIND_TEXTS.get(increment.read);
+  if (texts === undefined) {
+    texts = [];
+    KIND_TEXTS.set(increment.read, texts);
+  }
+  for (const known of texts) {
+    if (known.ttlSeconds === increment.ttlSeconds && known.slotMs === increment.slotMs) return known.text;
+  }
+  const text = `${increment.ttlSeconds}|${increment.slotMs ?? ''}|${increment.read.map(token).join(',')}`;
+  texts.push({ ttlSeconds: increment.ttlSeconds, slotMs: increment.slotMs, text });
+  return text;
+}
+
+/** Group tokens (`<counter>|<cap>|<countFrom>`) by counter, built once. */
+const GROUP_TEXTS = new Map<string, { cap: number; countFrom: number; text: string }[]>();
+
+function groupText(counter: string, cap: number, countFrom: number): string {
+  let texts = GROUP_TEXTS.get(counter);
+  if (texts === undefined) {
+    texts = [];
+    GROUP_TEXTS.set(counter, texts);
+  }
+  for (const known of texts) {
+    if (known.cap === cap && known.countFrom === countFrom) return known.text;
+  }
+  const text = `${counter}|${cap}|${countFrom}`;
+  texts.push({ cap, countFrom, text });
+  return text;
+}
+
 /**
  * The script's reply after its status: comma-separated numbers, read in place (a batch's reply
  * holds thousands; splitting it would allocate a string for each).
@@ -425,19 +459,20 @@ export class RedisAbuseWindowStore {
     // The whole batch as one JSON array of tokens: per bucket its kind, name, first event time,
     // counters, and groups (see SCRIPT).
     const tokens: (string | number)[] = [];
+    const push = (by: number, field: string) => tokens.push(token(field), by);
     for (const increment of increments) {
       // `first` as a string: stored as given, whatever number format a Redis version gives a Lua number.
-      tokens.push(`${increment.ttlSeconds}|${increment.slotMs ?? ''}|${increment.read.join(',')}`, token(increment.bucket), String(increment.first), increment.counters.size);
-      for (const [field, by] of increment.counters) tokens.push(token(field), by);
+      tokens.push(kindText(increment), token(increment.bucket), String(increment.first), increment.counters.size);
+      increment.counters.forEach(push);
       tokens.push(increment.groups.length);
       for (const group of increment.groups) {
         if ('runs' in group) {
-          tokens.push(`|${group.cap}|0`, group.runs.length);
-          for (const [field, events] of group.runs) tokens.push(token(field), events);
+          tokens.push(groupText('', group.cap, 0), group.runs.length);
+          for (const run of group.runs) tokens.push(token(run[0]), run[1]);
           continue;
         }
-        tokens.push(`${token(group.counter)}|${group.cap}|${group.countFrom ?? 0}`, group.increments.size);
-        for (const [field, by] of group.increments) tokens.push(token(field), by);
+        tokens.push(groupText(token(group.counter), group.cap, group.countFrom ?? 0), group.increments.size);
+        group.increments.forEach(push);
       }
     }
     const command = (this.#redis as unknown as Record<string, (...a: string[]) => Promise<string>>)['keywardAbuseWindows'];
