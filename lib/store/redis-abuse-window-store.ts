@@ -372,6 +372,7 @@ function kindText(increment: BucketIncrement): string {
   for (const known of texts) {
     if (known.ttlSeconds === increment.ttlSeconds && known.slotMs === increment.slotMs) return known.text;
   }
+  if (increment.read.some((field) => field === '' || field.includes(','))) throw new Error(`read fields must be non-empty and without commas, got ${JSON.stringify(increment.read)}`);
   const text = `${increment.ttlSeconds}|${increment.slotMs ?? ''}|${increment.read.map(token).join(',')}`;
   texts.push({ ttlSeconds: increment.ttlSeconds, slotMs: increment.slotMs, text });
   return text;

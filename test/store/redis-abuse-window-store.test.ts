@@ -67,6 +67,10 @@ describe('RedisAbuseWindowStore', () => {
     expect(await store.apply(11, '1-0', '1-4', [])).toEqual({ status: 'skipped', values: [] });
   });
 
+  it('refuses read fields that its kind token cannot carry', async () => {
+    await expect(store.apply(12, '1-0', '1-0', [{ ...ips(1), read: ['n,d'] }])).rejects.toThrow(/read fields must be non-empty and without commas/);
+  });
+
   it('caps a distinct group: values past the cap are counted in the overflow field', async () => {
     await store.apply(1, '1-0', '1-3', [ips(3)]);
     const result = await store.apply(1, '2-0', '2-4', [ips(4, 2)]);
