@@ -121,7 +121,7 @@ export function slotStartOf(rule: WindowRule, at: number): number {
   return at - (((at % slotMs) + slotMs) % slotMs);
 }
 
-/** A bucket's increment while the batch is summed: built in its final form, nothing copied at the end. */
+/** A bucket's increment while the batch is summed: its counters and groups become the increment's own (nothing is copied at the end). */
 interface Builder {
   readonly bucket: string;
   readonly ttlSeconds: number;
