@@ -360,39 +360,41 @@ function token(value: string): string {
   return /[\uD800-\uDFFF]/.test(separated) ? separated.replace(LONE_SURROGATE, '\uFFFD') : separated;
 }
 
-/** Kind tokens (`<ttl>|<slotMs>|<read,fields>`) by read list, built once (increments share their read lists). */
-const KIND_TEXTS = new WeakMap<readonly string[], { ttlSeconds: number; slotMs: number | undefined; text: string }[]>();
+/** Tokens built once per distinct parts: cached under their first part, then found by the other two. */
+interface TokenCache<K> {
+  get(key: K): { a: number; b: number | undefined; text: string }[] | undefined;
+  set(key: K, texts: { a: number; b: number | undefined; text: string }[]): unknown;
+}
 
-function kindText(increment: BucketIncrement): string {
-  let texts = KIND_TEXTS.get(increment.read);
-  if (texts === undefined) {
-    texts = [];
-    KIND_TEXTS.set(increment.read, texts);
+function cachedToken<K>(cache: TokenCache<K>, key: K, a: number, b: number | undefined): string | undefined {
+  for (const known of cache.get(key) ?? []) {
+    if (known.a === a && known.b === b) return known.text;
   }
-  for (const known of texts) {
-    if (known.ttlSeconds === increment.ttlSeconds && known.slotMs === increment.slotMs) return known.text;
-  }
-  if (increment.read.some((field) => field === '' || field.includes(','))) throw new Error(`read fields must be non-empty and without commas, got ${JSON.stringify(increment.read)}`);
-  const text = `${increment.ttlSeconds}|${increment.slotMs ?? ''}|${increment.read.map(token).join(',')}`;
-  texts.push({ ttlSeconds: increment.ttlSeconds, slotMs: increment.slotMs, text });
+  return undefined;
+}
+
+function cacheToken<K>(cache: TokenCache<K>, key: K, a: number, b: number | undefined, text: string): string {
+  const texts = cache.get(key);
+  if (texts === undefined) cache.set(key, [{ a, b, text }]);
+  else texts.push({ a, b, text });
   return text;
 }
 
-/** Group tokens (`<counter>|<cap>|<countFrom>`) by counter, built once. */
-const GROUP_TEXTS = new Map<string, { cap: number; countFrom: number; text: string }[]>();
+/** Kind tokens (`<ttl>|<slotMs>|<read,fields>`) by read list (increments of a kind share theirs). */
+const KIND_TEXTS: TokenCache<readonly string[]> = new WeakMap();
+
+function kindText({ read, ttlSeconds, slotMs }: BucketIncrement): string {
+  const cached = cachedToken(KIND_TEXTS, read, ttlSeconds, slotMs);
+  if (cached !== undefined) return cached;
+  if (read.some((field) => field === '' || field.includes(','))) throw new Error(`read fields must be non-empty and without commas, got ${JSON.stringify(read)}`);
+  return cacheToken(KIND_TEXTS, read, ttlSeconds, slotMs, `${ttlSeconds}|${slotMs ?? ''}|${read.map(token).join(',')}`);
+}
+
+/** Group tokens (`<counter>|<cap>|<countFrom>`) by counter. */
+const GROUP_TEXTS: TokenCache<string> = new Map();
 
 function groupText(counter: string, cap: number, countFrom: number): string {
-  let texts = GROUP_TEXTS.get(counter);
-  if (texts === undefined) {
-    texts = [];
-    GROUP_TEXTS.set(counter, texts);
-  }
-  for (const known of texts) {
-    if (known.cap === cap && known.countFrom === countFrom) return known.text;
-  }
-  const text = `${counter}|${cap}|${countFrom}`;
-  texts.push({ cap, countFrom, text });
-  return text;
+  return cachedToken(GROUP_TEXTS, counter, cap, countFrom) ?? cacheToken(GROUP_TEXTS, counter, cap, countFrom, `${counter}|${cap}|${countFrom}`);
 }
 
 /**
